@@ -1,0 +1,1 @@
+"""Tortoise ORM models, database setup and migrations."""

@@ -1,0 +1,100 @@
+"""Database configuration, migrations and the small raw-SQL helpers the store needs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.api import migrate as run_migrations
+
+MODELS_MODULE = "models.tables"
+MIGRATIONS_MODULE = "models.migrations"
+# Any fixed 64-bit key: serialises migrations when several workers start together.
+_MIGRATION_LOCK_KEY = 7_311_042_019
+
+
+def database_url(url: str, pool_size: int) -> str:
+    """The Tortoise URL with the settings we rely on filled in when not given."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme.startswith("sqlite"):
+        # WAL survives a killed process; NORMAL is durable at each commit under WAL.
+        query.setdefault("journal_mode", "WAL")
+        query.setdefault("synchronous", "NORMAL")
+        query.setdefault("busy_timeout", "5000")
+    else:
+        query.setdefault("minsize", "1")
+        query.setdefault("maxsize", str(pool_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def tortoise_config(url: str, pool_size: int) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url(url, pool_size)},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def connection() -> BaseDBAsyncClient:
+    client: BaseDBAsyncClient = connections.get("default")
+    return client
+
+
+def is_postgres() -> bool:
+    return connection().capabilities.dialect == "postgres"
+
+
+def placeholders(count: int, start: int = 1) -> str:
+    """Comma-separated parameter markers in the dialect of the connection."""
+    if is_postgres():
+        return ", ".join(f"${index}" for index in range(start, start + count))
+    return ", ".join("?" for _ in range(count))
+
+
+def marker(index: int) -> str:
+    """The parameter marker for the index-th (1-based) value."""
+    return f"${index}" if is_postgres() else "?"
+
+
+async def fetch_rows(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    return await connection().execute_query_dict(sql, list(values))
+
+
+@contextlib.asynccontextmanager
+async def migration_lock() -> AsyncIterator[None]:
+    """Hold a PostgreSQL advisory lock so that concurrent starters migrate one at a time."""
+    if not is_postgres():
+        yield
+        return
+    await connection().execute_query("SELECT pg_advisory_lock($1)", [_MIGRATION_LOCK_KEY])
+    try:
+        yield
+    finally:
+        await connection().execute_query("SELECT pg_advisory_unlock($1)", [_MIGRATION_LOCK_KEY])
+
+
+async def migrate(url: str, pool_size: int) -> None:
+    """Bring the schema up to date, then close the connections the migration opened."""
+    config = tortoise_config(url, pool_size)
+    await Tortoise.init(config=config)
+    try:
+        async with migration_lock():
+            await run_migrations(config=config)
+    finally:
+        await Tortoise.close_connections()
+
+
+# The configuration the `tortoise` command line uses to write new migrations.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:", 1)

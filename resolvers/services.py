@@ -1,0 +1,90 @@
+"""The long-lived parts every action needs, built once per process and passed explicitly."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from broker import Broker, create_broker
+from broker.channels import room_channel, user_channel
+from models.tables import ConversationKind, StreamCounter
+from resolvers.events import message_event
+from resolvers.messages import message_by_client_id
+from resolvers.presence import Presence
+from resolvers.ratelimit import RateLimiter
+from resolvers.receipts import DeliveryTracker
+from resolvers.records import MessageRecord
+from resolvers.typing import TypingTracker
+from resolvers.users import UserDirectory
+from resolvers.writer import MessageWriter
+from server.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    broker: Broker
+    writer: MessageWriter
+    presence: Presence
+    typing: TypingTracker
+    deliveries: DeliveryTracker
+    limiter: RateLimiter
+    users: UserDirectory
+
+
+async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:
+    """Publish committed messages, in position order, on the channels of their readers."""
+    for message in messages:
+        event = message_event(message)
+        if message.kind is ConversationKind.ROOM:
+            await broker.publish(room_channel(message.conversation_id), event)
+        else:
+            await broker.publish(user_channel(message.sender_id), event)
+            if message.receiver_id is not None:
+                await broker.publish(user_channel(message.receiver_id), event)
+
+
+def build_services(settings: Settings, broker: Broker | None = None) -> Services:
+    broker = broker or create_broker(settings.redis_url)
+
+    async def on_commit(messages: Sequence[MessageRecord]) -> None:
+        await publish_messages(broker, messages)
+
+    return Services(
+        settings=settings,
+        broker=broker,
+        writer=MessageWriter(
+            batch_size=settings.write_batch_size,
+            batch_wait=settings.write_batch_wait_ms / 1000,
+            queue_size=settings.write_queue_size,
+            send_timeout=settings.send_timeout,
+            on_commit=on_commit,
+            lookup=message_by_client_id,
+        ),
+        presence=Presence(broker),
+        typing=TypingTracker(
+            broker, timeout=settings.typing_timeout, coalesce=settings.typing_coalesce
+        ),
+        deliveries=DeliveryTracker(broker),
+        limiter=RateLimiter(),
+        users=UserDirectory(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services) -> AsyncIterator[Services]:
+    """Start the broker and the background workers; stop them in reverse order."""
+    await StreamCounter.get_or_create(id=1)
+    await services.broker.start()
+    await services.writer.start()
+    await services.deliveries.start()
+    await services.presence.start()
+    try:
+        yield services
+    finally:
+        await services.writer.stop()
+        await services.presence.stop()
+        await services.deliveries.stop()
+        services.typing.stop_all()
+        await services.broker.stop()

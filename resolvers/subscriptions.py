@@ -1,0 +1,214 @@
+"""The event streams behind each subscription: replay from the store, then live.
+
+Each stream subscribes to the broker before it reads the store, so nothing committed in
+between is missed; per-conversation seq bookkeeping drops duplicates and fills any gap
+from the store, which stays the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from broker import Envelope, Subscription
+from broker.channels import presence_channel, room_channel, user_channel
+from models.tables import ConversationKind, StreamCounter
+from resolvers import events
+from resolvers.conversations import (
+    contacts_of,
+    conversation_ids_of,
+    require_member,
+    require_room,
+    room_ids_of,
+)
+from resolvers.errors import ChatError, CursorExpired
+from resolvers.messages import messages_after, messages_between
+from resolvers.records import (
+    MessageRecord,
+    PresenceRecord,
+    ReceiptRecord,
+    RoomEventRecord,
+    TypingRecord,
+    UserRecord,
+)
+from resolvers.users import blockers_of, users_by_id
+
+if TYPE_CHECKING:
+    from resolvers.services import Services
+
+
+class SlowConsumer(ChatError):
+    """The subscriber fell so far behind that events were dropped; its socket is closed."""
+
+    code = "SLOW_CONSUMER"
+
+
+async def _next(subscription: Subscription) -> Envelope:
+    envelope = await subscription.get()
+    if subscription.take_dropped():
+        raise SlowConsumer("Subscriber fell behind")
+    return envelope
+
+
+def message_of(envelope: Envelope) -> MessageRecord:
+    """The message an event carries, decoded once per process however many subscribe."""
+    record = envelope.memo.get("record")
+    if record is None:
+        record = envelope.memo["record"] = MessageRecord.from_data(envelope.data["message"])
+    assert isinstance(record, MessageRecord)
+    return record
+
+
+async def current_position() -> int:
+    counter = await StreamCounter.get_or_none(id=1)
+    return counter.position if counter else 0
+
+
+async def _follow_membership(
+    subscription: Subscription, data: dict[str, Any], rooms: set[str]
+) -> None:
+    room_id = data["roomId"]
+    if data["joined"]:
+        rooms.add(room_id)
+        await subscription.add(room_channel(room_id))
+    else:
+        rooms.discard(room_id)
+        await subscription.remove(room_channel(room_id))
+
+
+async def new_messages(
+    services: Services, viewer: UserRecord, after: int | None
+) -> AsyncIterator[MessageRecord]:
+    """Every message to or from the viewer: those stored after `after` first, then live."""
+    rooms = set(await room_ids_of(viewer.id))
+    channels = [user_channel(viewer.id), *(room_channel(room) for room in rooms)]
+    async with services.broker.subscribe(channels) as subscription:
+        floor = await current_position() if after is None else after
+        delivered: dict[int, int] = {}
+        limit = services.settings.max_replay
+        backlog = await messages_after(await conversation_ids_of(viewer.id), floor, limit + 1)
+        if len(backlog) > limit:
+            raise CursorExpired(
+                f"More than {limit} messages since this cursor; refetch history and "
+                "subscribe without a cursor"
+            )
+        for message in backlog:
+            delivered[int(message.conversation_id)] = message.seq
+            yield message
+            _mark_delivered(services, viewer, message)
+        while True:
+            envelope = await _next(subscription)
+            data = envelope.data
+            kind = data["type"]
+            if kind == events.MEMBERSHIP:
+                await _follow_membership(subscription, data, rooms)
+                continue
+            if kind != events.MESSAGE:
+                continue
+            message = message_of(envelope)
+            if message.room_id is not None and message.room_id not in rooms:
+                continue
+            conversation_id = int(message.conversation_id)
+            last = delivered.get(conversation_id)
+            if last is not None and message.seq <= last:
+                continue
+            if last is None or message.seq > last + 1:
+                for missed in await _missed(conversation_id, last, floor, message.seq):
+                    delivered[conversation_id] = missed.seq
+                    yield missed
+                    _mark_delivered(services, viewer, missed)
+            delivered[conversation_id] = message.seq
+            yield message
+            _mark_delivered(services, viewer, message)
+
+
+async def _missed(
+    conversation_id: int, last: int | None, floor: int, seq: int
+) -> list[MessageRecord]:
+    """What came before `seq` that this subscriber has not had: the gap after `last`, or
+    for a conversation first seen live, what was stored after the subscription's floor."""
+    if last is not None:
+        return await messages_between(conversation_id, last, seq - 1)
+    earlier = await messages_after([conversation_id], floor, seq)
+    return [message for message in earlier if message.seq < seq]
+
+
+def _mark_delivered(services: Services, viewer: UserRecord, message: MessageRecord) -> None:
+    if message.kind is ConversationKind.DIRECT and message.receiver_id == viewer.id:
+        services.deliveries.delivered(
+            int(message.conversation_id), viewer.id, message.sender_id, message.seq
+        )
+
+
+async def presence_changes(
+    services: Services, viewer: UserRecord, user_ids: list[str] | None
+) -> AsyncIterator[PresenceRecord]:
+    """The current state of each watched user, then each change.
+
+    Users who blocked the viewer are reported offline once and never again.
+    """
+    watched = (
+        list(dict.fromkeys(user_ids)) if user_ids is not None else await contacts_of(viewer.id)
+    )
+    hidden = await blockers_of(viewer.id, watched)
+    visible = [user_id for user_id in watched if user_id not in hidden]
+    async with services.broker.subscribe(presence_channel(u) for u in visible) as subscription:
+        known = await users_by_id(watched)
+        online = await services.presence.online(visible)
+        for user_id in watched:
+            user = known.get(user_id)
+            if user is None:
+                continue
+            if user_id in hidden:
+                yield PresenceRecord(user_id, False, None)
+            else:
+                yield PresenceRecord(user_id, user_id in online, user.last_seen_at)
+        while True:
+            envelope = await _next(subscription)
+            yield events.presence_record(envelope.data)
+
+
+async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterator[TypingRecord]:
+    """Typing in the viewer's conversations, never the viewer's own."""
+    rooms = set(await room_ids_of(viewer.id))
+    channels = [user_channel(viewer.id), *(room_channel(room) for room in rooms)]
+    async with services.broker.subscribe(channels) as subscription:
+        while True:
+            envelope = await _next(subscription)
+            data = envelope.data
+            if data["type"] == events.MEMBERSHIP:
+                await _follow_membership(subscription, data, rooms)
+            elif data["type"] == events.TYPING and data["userId"] != viewer.id:
+                room_id = data["roomId"]
+                if room_id is None or room_id in rooms:
+                    yield events.typing_record(data)
+
+
+async def receipt_changes(services: Services, viewer: UserRecord) -> AsyncIterator[ReceiptRecord]:
+    """DELIVERED and READ for the messages the viewer sent."""
+    async with services.broker.subscribe([user_channel(viewer.id)]) as subscription:
+        while True:
+            envelope = await _next(subscription)
+            if envelope.data["type"] == events.RECEIPT:
+                yield events.receipt_record(envelope.data)
+
+
+async def room_changes(
+    services: Services, viewer: UserRecord, room_id: str
+) -> AsyncIterator[RoomEventRecord]:
+    """Joins and leaves of a room the viewer belongs to; ends when the viewer leaves."""
+    room = await require_room(room_id)
+    channels = [room_channel(room_id), user_channel(viewer.id)]
+    async with services.broker.subscribe(channels) as subscription:
+        await require_member(room.id, viewer.id)
+        while True:
+            envelope = await _next(subscription)
+            data = envelope.data
+            if data["type"] == events.ROOM and data["roomId"] == room_id:
+                yield events.room_event_record(data)
+            elif (
+                data["type"] == events.MEMBERSHIP
+                and data["roomId"] == room_id
+                and not data["joined"]
+            ):
+                return

@@ -1,0 +1,250 @@
+"""Group commit: concurrent sends are written in batched transactions.
+
+Each batch locks each of its conversations once (one UPDATE of `last_seq` per
+conversation), takes its stream positions from the counter row, inserts its rows and
+commits; only then does each sender's future resolve and the batch get published, in
+position order. The queue in front is bounded: past it, sends fail fast with UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.db import is_postgres
+from models.tables import ConversationKind, Message
+from resolvers.errors import Unavailable
+from resolvers.records import MessageRecord
+
+log = logging.getLogger(__name__)
+
+OnCommit = Callable[[Sequence[MessageRecord]], Awaitable[None]]
+Lookup = Callable[[str, str], Awaitable[MessageRecord | None]]
+
+
+@dataclass(slots=True)
+class PendingSend:
+    conversation_id: int
+    kind: ConversationKind
+    sender_id: str
+    sender_name: str
+    receiver_id: str | None
+    content: str
+    client_message_id: str | None
+    future: asyncio.Future[MessageRecord] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class MessageWriter:
+    """The single writer task of this process and the bounded queue in front of it."""
+
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        batch_wait: float,
+        queue_size: int,
+        send_timeout: float,
+        on_commit: OnCommit,
+        lookup: Lookup,
+    ) -> None:
+        self._batch_size = batch_size
+        self._batch_wait = batch_wait
+        self._send_timeout = send_timeout
+        self._queue: asyncio.Queue[PendingSend] = asyncio.Queue(maxsize=queue_size)
+        self._on_commit = on_commit
+        self._lookup = lookup
+        self._task: asyncio.Task[None] | None = None
+        self.last_commit_seconds = 0.0
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    async def stop(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def submit(self, pending: PendingSend) -> MessageRecord:
+        """Queue a send and wait until it is committed; UNAVAILABLE when overloaded or slow."""
+        try:
+            self._queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            raise Unavailable("The message store is overloaded; retry shortly") from None
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), self._send_timeout)
+        except TimeoutError:
+            raise Unavailable(
+                "The message store is slow; retry with the same clientMessageId"
+            ) from None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            deadline = time.monotonic() + self._batch_wait
+            while len(batch) < self._batch_size:
+                try:
+                    batch.append(self._queue.get_nowait())
+                    continue
+                except asyncio.QueueEmpty:
+                    pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                except TimeoutError:
+                    break
+            try:
+                await self._write(batch)
+            except Exception:  # the writer must outlive any one batch
+                log.exception("message batch failed")
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(Unavailable("The message store failed"))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[PendingSend]) -> None:
+        # A clientMessageId repeated inside one batch is written once.
+        unique: dict[tuple[str, str], PendingSend] = {}
+        to_write: list[PendingSend] = []
+        followers: list[tuple[PendingSend, PendingSend]] = []
+        for pending in batch:
+            if pending.client_message_id is None:
+                to_write.append(pending)
+                continue
+            key = (pending.sender_id, pending.client_message_id)
+            if key in unique:
+                followers.append((pending, unique[key]))
+            else:
+                unique[key] = pending
+                to_write.append(pending)
+        started = time.monotonic()
+        try:
+            written = list(zip(to_write, await self._insert(to_write), strict=True))
+        except IntegrityError:
+            # A clientMessageId raced with another batch or instance: write one at a time.
+            written = []
+            for pending in to_write:
+                record = await self._write_one(pending)
+                if record is not None:
+                    written.append((pending, record))
+        self.last_commit_seconds = time.monotonic() - started
+        for follower, leader in followers:
+            leader.future.add_done_callback(functools.partial(_copy_result, follower=follower))
+        for pending, record in written:
+            if not pending.future.done():
+                pending.future.set_result(record)
+        if written:
+            await self._on_commit([record for _, record in written])
+
+    async def _write_one(self, pending: PendingSend) -> MessageRecord | None:
+        """Write one send; None when its clientMessageId was stored meanwhile (it gets that)."""
+        try:
+            [record] = await self._insert([pending])
+            return record
+        except IntegrityError:
+            if pending.client_message_id is None:
+                raise
+            existing = await self._lookup(pending.sender_id, pending.client_message_id)
+            if existing is None:
+                raise
+            if not pending.future.done():
+                pending.future.set_result(existing)
+            return None
+
+    async def _insert(self, batch: list[PendingSend]) -> list[MessageRecord]:
+        if not batch:
+            return []
+        counts: dict[int, int] = defaultdict(int)
+        for pending in batch:
+            counts[pending.conversation_id] += 1
+        now = datetime.now(UTC)
+        async with in_transaction() as connection:
+            p = "$1" if is_postgres() else "?"
+            q = "$2" if is_postgres() else "?"
+            r = "$3" if is_postgres() else "?"
+            # Write first (SQLite takes its write lock here); sorted ids avoid deadlocks.
+            next_seq: dict[int, int] = {}
+            for conversation_id in sorted(counts):
+                rows = await connection.execute_query_dict(
+                    f"UPDATE conversation SET last_seq = last_seq + {p}, last_message_at = {q}"
+                    f" WHERE id = {r} RETURNING last_seq",
+                    [counts[conversation_id], now, conversation_id],
+                )
+                next_seq[conversation_id] = rows[0]["last_seq"] - counts[conversation_id] + 1
+            rows = await connection.execute_query_dict(
+                f"UPDATE stream_counter SET position = position + {p} WHERE id = 1"
+                " RETURNING position",
+                [len(batch)],
+            )
+            position = rows[0]["position"] - len(batch) + 1
+            messages: list[Message] = []
+            records: list[MessageRecord] = []
+            for pending in batch:
+                seq = next_seq[pending.conversation_id]
+                next_seq[pending.conversation_id] = seq + 1
+                message_id = uuid.uuid4()
+                messages.append(
+                    Message(
+                        id=message_id,
+                        conversation_id=pending.conversation_id,
+                        seq=seq,
+                        position=position,
+                        sender_id=pending.sender_id,
+                        receiver_id=pending.receiver_id,
+                        content=pending.content,
+                        client_message_id=pending.client_message_id,
+                        created_at=now,
+                    )
+                )
+                records.append(
+                    MessageRecord(
+                        id=str(message_id),
+                        conversation_id=str(pending.conversation_id),
+                        kind=pending.kind,
+                        seq=seq,
+                        position=position,
+                        sender_id=pending.sender_id,
+                        sender_name=pending.sender_name,
+                        receiver_id=pending.receiver_id,
+                        content=pending.content,
+                        timestamp=now,
+                        client_message_id=pending.client_message_id,
+                    )
+                )
+                position += 1
+            await Message.bulk_create(messages, using_db=connection)
+        return records
+
+
+def _copy_result(done: asyncio.Future[MessageRecord], follower: PendingSend) -> None:
+    if follower.future.done():
+        return
+    if done.cancelled() or done.exception() is not None:
+        follower.future.set_exception(done.exception() or Unavailable("The send was cancelled"))
+    else:
+        follower.future.set_result(done.result())

@@ -1,0 +1,36 @@
+"""What every resolver gets: the services, the viewer, and this operation's loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resolvers.errors import Unauthenticated
+from resolvers.records import UserRecord
+from resolvers.services import Services
+from schema.loaders import Loaders
+
+
+@dataclass
+class ChatContext:
+    services: Services
+    viewer: UserRecord | None
+    auth_error: str | None = None
+    connection_params: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.viewer.id if self.viewer else None)
+
+    def refresh_loaders(self) -> None:
+        """Forget what the loaders cached: each subscription event sees current state."""
+        self.loaders = Loaders(self.viewer.id if self.viewer else None)
+
+    def require_viewer(self) -> UserRecord:
+        if self.viewer is None:
+            raise Unauthenticated(self.auth_error or "A bearer token is required")
+        return self.viewer
+
+    def for_operation(self) -> ChatContext:
+        """A copy with fresh loaders: loaders must not outlive one operation or event."""
+        return ChatContext(self.services, self.viewer, self.auth_error, self.connection_params)

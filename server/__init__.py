@@ -1,0 +1,1 @@
+"""The ASGI application, its WebSocket protocols and the `chat-server` command line."""

@@ -1,0 +1,78 @@
+"""The application factory: one `create_app(settings)`, nothing connected at import time."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from tortoise.contrib.starlette import RegisterTortoise
+
+from models.db import migrate, tortoise_config
+from resolvers.services import build_services, running
+from schema import build_schema
+from server import http_routes
+from server.auth import TokenAuthority, load_secret
+from server.graphql_http import ChatGraphQL
+from server.metrics import metrics_endpoint
+from server.settings import Settings
+from server.state import AppState
+from server.ws.endpoint import serve_websocket
+
+log = logging.getLogger("chat.app")
+
+
+class _LateASGI:
+    """An ASGI app whose target is made in the lifespan, once the services exist."""
+
+    app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "the lifespan has not started"
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Starlette:
+    schema = build_schema(
+        introspection=settings.introspection,
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+    graphql_http = _LateASGI()
+
+    async def graphql_ws(websocket: WebSocket) -> None:
+        await serve_websocket(websocket, app.state.chat)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await migrate(settings.database_url, settings.db_pool_size)
+        config = tortoise_config(settings.database_url, settings.db_pool_size)
+        async with RegisterTortoise(app, config=config):
+            services = build_services(settings)
+            secret = await load_secret(settings.jwt_secret)
+            state = AppState(settings, services, schema, TokenAuthority(secret))
+            app.state.chat = state
+            state.metrics.count_queries()
+            state.metrics.connections.set_function(lambda: len(state.connections))
+            graphql_http.app = ChatGraphQL(state)
+            async with running(services):
+                log.info("chat server ready")
+                yield
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_http, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
+            Route("/messages", http_routes.history),
+            Route("/healthz", http_routes.healthz),
+            Route("/readyz", http_routes.readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        lifespan=lifespan,
+    )
+    return app

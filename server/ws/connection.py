@@ -1,0 +1,283 @@
+"""What both subprotocols share: the socket's outbound buffer, auth, and running operations.
+
+Outbound frames go through a bounded buffer drained by one writer task, so that a client
+that stops reading costs at most `outbound_buffer_bytes` before it is closed with 1013.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.types import ExecutionResult
+
+from graphql import GraphQLError
+from resolvers.cursors import decode_cursor
+from resolvers.errors import BadUserInput, ChatError, LimitExceeded
+from resolvers.records import UserRecord
+from resolvers.subscriptions import SlowConsumer
+from schema.context import ChatContext
+from schema.errors import format_error
+from server.auth import token_from_init
+from server.graphql_http import result_payload
+from server.state import AppState
+from server.ws import closecodes
+
+log = logging.getLogger("chat.ws")
+
+
+class ProtocolError(Exception):
+    """A fault that closes the socket with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def encode(message: Mapping[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, state: AppState) -> None:
+        self.websocket = websocket
+        self.state = state
+        self.settings = state.settings
+        self.viewer: UserRecord | None = None
+        self.context: ChatContext | None = None
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self._outbound: deque[str] = deque()
+        self._outbound_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._closed = False
+        self._timers: list[asyncio.TimerHandle] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._receiver: asyncio.Task[None] | None = None
+        self._present = False
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        self.send_text(encode(message))
+
+    def send_text(self, text: str) -> None:
+        if self._closed:
+            return
+        self._outbound.append(text)
+        self._outbound_bytes += len(text)
+        if self._outbound_bytes > self.settings.outbound_buffer_bytes:
+            self.close_soon(closecodes.TRY_AGAIN_LATER, "Outbound buffer full")
+            return
+        self._wakeup.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._outbound:
+                text = self._outbound.popleft()
+                self._outbound_bytes -= len(text)
+                await self.websocket.send_text(text)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def run(self, receive_loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Serve the socket until either side closes it."""
+        self._writer = asyncio.create_task(self._write_loop())
+        self._receiver = asyncio.create_task(receive_loop())
+        try:
+            done, _ = await asyncio.wait(
+                {self._writer, self._receiver}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                error = task.exception()
+                if isinstance(error, ProtocolError):
+                    await self.close(error.code, error.reason)
+                elif error is not None and not isinstance(
+                    error, WebSocketDisconnect | OSError | RuntimeError
+                ):
+                    log.error("websocket failed", exc_info=error)
+                    await self.close(1011, "Internal server error")
+        finally:
+            await self._cleanup()
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close from synchronous code (timers, the send path)."""
+        if not self._closed:
+            asyncio.get_running_loop().create_task(self.close(code, reason))
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in (self._writer, self._receiver):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code, reason)
+
+    async def _cleanup(self) -> None:
+        self._closed = True
+        for timer in self._timers:
+            timer.cancel()
+        tasks = [*self.operations.values(), self._writer, self._receiver]
+        for task in tasks:
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        if self._present and self.viewer is not None:
+            registry = self.state.connections
+            registry.remove(self.viewer.id, self)
+            await self.state.services.presence.disconnected(self.viewer.id)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        self._timers.append(asyncio.get_running_loop().call_later(delay, callback))
+
+    async def receive_json(self) -> dict[str, Any]:
+        """The next frame as a JSON object; 4400 for anything else."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:
+            raise ProtocolError(closecodes.BAD_REQUEST, "Binary frames are not accepted")
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received") from None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received")
+        return data
+
+    # -- connection_init -------------------------------------------------------------------
+
+    async def initialise(self, payload: object) -> None:
+        """Authenticate the init payload; raise ProtocolError with the code to close with."""
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise ProtocolError(closecodes.BAD_REQUEST, "Invalid connection_init payload")
+        resume_after = payload.get("resumeAfter")
+        if resume_after is not None:
+            try:
+                if not isinstance(resume_after, str):
+                    raise BadUserInput("resumeAfter must be a cursor")
+                decode_cursor(resume_after)
+            except BadUserInput:
+                raise ProtocolError(closecodes.BAD_REQUEST, "Malformed resumeAfter") from None
+        try:
+            viewer, claims = await self.state.authenticate(token_from_init(payload))
+        except ChatError as error:
+            raise ProtocolError(closecodes.FORBIDDEN, f"Forbidden: {error.message}") from None
+        registry = self.state.connections
+        if registry.count(viewer.id) >= self.settings.max_connections_per_user:
+            raise ProtocolError(closecodes.TOO_MANY_CONNECTIONS, "Too many connections")
+        registry.add(viewer.id, self)
+        self.viewer = viewer
+        self.context = ChatContext(self.state.services, viewer, connection_params=payload)
+        if claims.expires_at is not None:
+            delay = max(0.0, claims.expires_at - time.time())
+            self.call_later(delay, lambda: self.close_soon(closecodes.FORBIDDEN, "Token expired"))
+        self._present = True
+        await self.state.services.presence.connected(viewer.id)
+
+    # -- operations ------------------------------------------------------------------------
+
+    def start_operation(
+        self,
+        operation_id: str,
+        payload: dict[str, Any],
+        emit: Callable[[str, dict[str, Any]], None],
+        fail: Callable[[str, list[dict[str, Any]]], None],
+        finish: Callable[[str], None],
+    ) -> None:
+        """Run an operation in its own task: `emit` each result, `fail` on a terminal error,
+        `finish` at the end of a successful stream."""
+        if len(self.operations) >= self.settings.max_operations_per_connection:
+            error = LimitExceeded(
+                f"At most {self.settings.max_operations_per_connection} operations per connection"
+            )
+            fail(operation_id, [{"message": error.message, "extensions": error.extensions}])
+            return
+        task = asyncio.create_task(self._run_operation(operation_id, payload, emit, fail, finish))
+        self.operations[operation_id] = task
+        task.add_done_callback(lambda _: self._forget(operation_id, task))
+
+    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        if self.operations.get(operation_id) is task:
+            del self.operations[operation_id]
+
+    def stop_operation(self, operation_id: str) -> bool:
+        task = self.operations.pop(operation_id, None)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def _run_operation(
+        self,
+        operation_id: str,
+        payload: dict[str, Any],
+        emit: Callable[[str, dict[str, Any]], None],
+        fail: Callable[[str, list[dict[str, Any]]], None],
+        finish: Callable[[str], None],
+    ) -> None:
+        assert self.context is not None
+        query = payload.get("query")
+        variables = payload.get("variables")
+        operation_name = payload.get("operationName")
+        if not isinstance(query, str) or not isinstance(variables, dict | None):
+            fail(operation_id, [_bad_request("The payload needs a query string")])
+            return
+        if not isinstance(operation_name, str | None):
+            fail(operation_id, [_bad_request("operationName must be a string")])
+            return
+        try:
+            async for result in self._stream(query, variables, operation_name):
+                slow = _slow_consumer(result)
+                if slow:
+                    self.close_soon(closecodes.TRY_AGAIN_LATER, "Subscriber fell behind")
+                    return
+                if result.errors and result.data is None:
+                    fail(operation_id, result_payload(result)["errors"])
+                    return
+                emit(operation_id, result_payload(result))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # an unexpected fault ends this operation only
+            log.exception("operation %s failed", operation_id)
+            fail(operation_id, [format_error(GraphQLError(str(error), original_error=error))])
+            return
+        finish(operation_id)
+
+    async def _stream(
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> AsyncIterator[ExecutionResult]:
+        assert self.context is not None
+        results = await self.state.schema.stream(
+            query,
+            variable_values=variables,
+            context_value=self.context.for_operation(),
+            operation_name=operation_name,
+        )
+        async for result in results:
+            assert isinstance(result, ExecutionResult)
+            yield result
+
+
+def _bad_request(message: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
+
+
+def _slow_consumer(result: ExecutionResult) -> bool:
+    return any(isinstance(error.original_error, SlowConsumer) for error in result.errors or ())

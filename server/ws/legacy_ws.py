@@ -1,0 +1,90 @@
+"""The legacy `graphql-ws` subprotocol of subscriptions-transport-ws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.ws import closecodes
+from server.ws.connection import Connection, ProtocolError
+
+PROTOCOL = "graphql-ws"
+
+
+class LegacyWsHandler:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.acknowledged = False
+        self.init_received = False
+
+    async def serve(self) -> None:
+        connection = self.connection
+        connection.call_later(connection.settings.connection_init_timeout, self._init_timeout)
+        await connection.run(self._receive_loop)
+
+    def _init_timeout(self) -> None:
+        if not self.init_received:
+            self.connection.close_soon(closecodes.INIT_TIMEOUT, "Connection initialisation timeout")
+
+    def _keep_alive(self) -> None:
+        connection = self.connection
+        connection.send({"type": "ka"})
+        connection.call_later(connection.settings.legacy_keepalive_interval, self._keep_alive)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            message = await self.connection.receive_json()
+            await self._handle(message)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        connection = self.connection
+        kind = message["type"]
+        if kind == "connection_init":
+            if self.init_received:
+                raise ProtocolError(closecodes.TOO_MANY_INIT, "Too many initialisation requests")
+            self.init_received = True
+            try:
+                await connection.initialise(message.get("payload"))
+            except ProtocolError as error:
+                connection.send({"type": "connection_error", "payload": {"message": error.reason}})
+                raise
+            self.acknowledged = True
+            connection.send({"type": "connection_ack"})
+            self._keep_alive()
+        elif kind == "start":
+            if not self.acknowledged:
+                raise ProtocolError(closecodes.UNAUTHORIZED, "Unauthorized")
+            operation_id = message.get("id")
+            payload = message.get("payload")
+            if not isinstance(operation_id, str) or not isinstance(payload, dict):
+                connection.send(
+                    {"type": "error", "id": operation_id, "payload": {"message": "Invalid start"}}
+                )
+                return
+            # A start for a running id replaces it, as subscriptions-transport-ws does.
+            connection.stop_operation(operation_id)
+            connection.start_operation(
+                operation_id, payload, self._data, self._error, self._complete
+            )
+        elif kind == "stop":
+            operation_id = message.get("id")
+            if isinstance(operation_id, str) and connection.stop_operation(operation_id):
+                self._complete(operation_id)
+        elif kind == "connection_terminate":
+            await connection.close(1000, "Terminated")
+        else:
+            connection.send(
+                {
+                    "type": "error",
+                    "id": message.get("id"),
+                    "payload": {"message": "Invalid message type"},
+                }
+            )
+
+    def _data(self, operation_id: str, payload: dict[str, Any]) -> None:
+        self.connection.send({"type": "data", "id": operation_id, "payload": payload})
+
+    def _error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+        self.connection.send({"type": "error", "id": operation_id, "payload": errors})
+
+    def _complete(self, operation_id: str) -> None:
+        self.connection.send({"type": "complete", "id": operation_id})

@@ -1,0 +1,76 @@
+"""Fixtures: a real server per database backend, and fresh users for every test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import (
+    Server,
+    create_postgres_database,
+    drop_postgres_database,
+    sqlite_url,
+    start_server,
+)
+
+POSTGRES_URL = os.environ.get("POSTGRES_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+
+needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="POSTGRES_URL is not set")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set")
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="chat-tests-") as directory:
+        yield directory
+
+
+@pytest.fixture(scope="session")
+def database_factory(workdir: str) -> Iterator[object]:
+    """Makes fresh databases of a backend; drops the PostgreSQL ones at the end."""
+    made: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return sqlite_url(workdir)
+        if not POSTGRES_URL:
+            pytest.skip("POSTGRES_URL is not set")
+        url = create_postgres_database(POSTGRES_URL)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        assert POSTGRES_URL is not None
+        drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def server(backend: str, database_factory: object) -> Iterator[Server]:
+    """One shared server per backend; tests keep apart by using fresh user ids."""
+    make = database_factory
+    assert callable(make)
+    instance = start_server(make(backend))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def uid() -> object:
+    """Makes user ids unique to this test."""
+    prefix = uuid.uuid4().hex[:8]
+
+    def make(name: str) -> str:
+        return f"{name}-{prefix}"
+
+    return make
