@@ -9,6 +9,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+# The type of the event a broker hands every local subscription after it may have lost
+# events (Redis was unreachable): subscribers that must not miss anything refill from the
+# store, the source of truth.
+RESYNC = "resync"
+
 
 class Envelope:
     """One received event, shared by every local subscriber it fans out to.
@@ -122,6 +127,13 @@ class Broker(ABC):
             return
         envelope = Envelope(channel, data)
         for subscription in subscribers:
+            subscription.push(envelope)
+
+    def resync_local(self) -> None:
+        """Tell every local subscription that events may have been lost."""
+        envelope = Envelope("", {"type": RESYNC})
+        everyone = {s for subscribers in self._local.values() for s in subscribers}
+        for subscription in everyone:
             subscription.push(envelope)
 
     def local_subscriber_count(self) -> int:

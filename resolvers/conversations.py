@@ -93,6 +93,12 @@ async def conversation_ids_of(user_id: str) -> list[int]:
     return [int(row["conversation_id"]) for row in rows]
 
 
+async def last_seqs(conversation_ids: Iterable[int]) -> dict[int, int]:
+    """The newest seq of each conversation."""
+    rows = await Conversation.filter(id__in=list(conversation_ids)).values_list("id", "last_seq")
+    return {int(conversation_id): int(last_seq) for conversation_id, last_seq in rows}
+
+
 async def room_ids_of(user_id: str) -> list[str]:
     rows = await Participant.filter(
         user_id=user_id, conversation__kind=ConversationKind.ROOM

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from broker import Broker, create_broker
+from broker import Broker, RedisBroker, RedisClient, create_broker
 from broker.channels import room_channel, user_channel
 from models.tables import ConversationKind, StreamCounter
 from resolvers.events import message_event
@@ -31,6 +31,8 @@ class Services:
     deliveries: DeliveryTracker
     limiter: RateLimiter
     users: UserDirectory
+    # The broker's Redis client, shared by the other Redis-backed parts; None without Redis.
+    redis: RedisClient | None = None
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:
@@ -46,7 +48,8 @@ async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) ->
 
 
 def build_services(settings: Settings, broker: Broker | None = None) -> Services:
-    broker = broker or create_broker(settings.redis_url)
+    broker = broker or create_broker(settings.redis_url, prefix=settings.redis_prefix)
+    redis = broker.redis if isinstance(broker, RedisBroker) else None
 
     async def on_commit(messages: Sequence[MessageRecord]) -> None:
         await publish_messages(broker, messages)
@@ -69,6 +72,7 @@ def build_services(settings: Settings, broker: Broker | None = None) -> Services
         deliveries=DeliveryTracker(broker),
         limiter=RateLimiter(),
         users=UserDirectory(),
+        redis=redis,
     )
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from broker import Envelope, Subscription
+from broker import RESYNC, Envelope, Subscription
 from broker.channels import presence_channel, room_channel, user_channel
 from models.tables import ConversationKind, StreamCounter
 from resolvers import events
 from resolvers.conversations import (
     contacts_of,
     conversation_ids_of,
+    last_seqs,
     require_member,
     require_room,
     room_ids_of,
@@ -103,6 +104,14 @@ async def new_messages(
             if kind == events.MEMBERSHIP:
                 await _follow_membership(subscription, data, rooms)
                 continue
+            if kind == RESYNC:
+                for missed in await _catch_up(viewer.id, delivered, floor, limit):
+                    conversation_id = int(missed.conversation_id)
+                    if missed.seq > delivered.get(conversation_id, 0):
+                        delivered[conversation_id] = missed.seq
+                        yield missed
+                        _mark_delivered(services, viewer, missed)
+                continue
             if kind != events.MESSAGE:
                 continue
             message = message_of(envelope)
@@ -131,6 +140,29 @@ async def _missed(
         return await messages_between(conversation_id, last, seq - 1)
     earlier = await messages_after([conversation_id], floor, seq)
     return [message for message in earlier if message.seq < seq]
+
+
+async def _catch_up(
+    viewer_id: str, delivered: dict[int, int], floor: int, limit: int
+) -> list[MessageRecord]:
+    """After the broker may have lost events: what the store has in the viewer's
+    conversations beyond what this stream yielded, in position order."""
+    latest = await last_seqs(await conversation_ids_of(viewer_id))
+    missed: list[MessageRecord] = []
+    unseen: list[int] = []
+    for conversation_id, last_seq in latest.items():
+        last = delivered.get(conversation_id)
+        if last is None:
+            if last_seq > 0:
+                unseen.append(conversation_id)
+        elif last_seq > last:
+            missed.extend(await messages_between(conversation_id, last, last_seq))
+    fresh = await messages_after(unseen, floor, limit + 1)
+    if len(fresh) > limit:
+        raise CursorExpired("Too many messages missed while the broker was down; resubscribe")
+    missed.extend(fresh)
+    missed.sort(key=lambda message: message.position)
+    return missed
 
 
 def _mark_delivered(services: Services, viewer: UserRecord, message: MessageRecord) -> None:
@@ -165,7 +197,20 @@ async def presence_changes(
                 yield PresenceRecord(user_id, user_id in online, user.last_seen_at)
         while True:
             envelope = await _next(subscription)
-            yield events.presence_record(envelope.data)
+            if envelope.data["type"] != RESYNC:
+                record = events.presence_record(envelope.data)
+                online.discard(record.user_id)
+                if record.online:
+                    online.add(record.user_id)
+                yield record
+                continue
+            # Changes may have been lost: report those whose state differs now.
+            now_online = await services.presence.online(visible)
+            changed = [u for u in visible if u in known and (u in online) != (u in now_online)]
+            current = await users_by_id(changed)
+            online = now_online
+            for user_id in changed:
+                yield PresenceRecord(user_id, user_id in online, current[user_id].last_seen_at)
 
 
 async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterator[TypingRecord]:

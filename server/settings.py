@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite://chat.db"
     db_pool_size: int = Field(default=10, ge=1)
     redis_url: str | None = None
+    # Starts every Redis channel and key, so that deployments sharing a Redis stay apart.
+    redis_prefix: str = "chat:"
     jwt_secret: str | None = None
     allowed_origins: str | None = None
     introspection: bool = True

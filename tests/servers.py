@@ -127,6 +127,11 @@ def running_server(database_url: str, **settings: str) -> Iterator[Server]:
         server.stop()
 
 
+def redis_prefix() -> str:
+    """A Redis channel and key prefix of its own, so that runs sharing a Redis stay apart."""
+    return f"chat-test-{secrets.token_hex(4)}:"
+
+
 def sqlite_url(directory: str) -> str:
     return f"sqlite://{directory}/chat-{uuid.uuid4().hex[:8]}.db"
 
