@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.limits import LimitedParser, alias_rule, depth_rule
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 
-_CACHE_SIZE = 1024
+_CACHE_SIZE = 1024  # validation results of this many distinct documents
 
 
 def build_schema(
@@ -28,15 +22,14 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
+    rules: list[type[ASTValidationRule]] = [depth_rule(max_depth), alias_rule(max_aliases)]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[object] = [
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        ParserCache(maxsize=_CACHE_SIZE),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: LimitedParser(max_tokens),
+        lambda: AddValidationRules(rules),
         ValidationCache(maxsize=_CACHE_SIZE),
     ]
-    if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -5,27 +5,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+
+from graphql import GraphQLError, GraphQLSyntaxError
 from resolvers.errors import ChatError
 
 log = logging.getLogger("chat.errors")
 
 
+# What Strawberry raises for a document with no query or no operation of the given name.
+_UNRUNNABLE = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+# Strawberry's words for a @oneOf input with both or neither field set, or a null one.
+_ONE_OF_MARKERS = ("OneOf Input Object", "Value for member field", "' must be non-null.")
+
+
 def error_code(error: GraphQLError) -> str:
+    """The code of an error: from the ChatError behind it (limits, refusals), from its
+    class (parse errors), and for graphql-core's validation errors from their wording."""
     original = error.original_error
     if isinstance(original, ChatError):
         return original.code
+    if isinstance(original, _UNRUNNABLE):
+        return "GRAPHQL_VALIDATION_FAILED"
     if original is not None:
         return "INTERNAL_SERVER_ERROR"
-    message = error.message
-    if "OneOf" in message or "oneOf" in message or "exactly one" in message:
-        return "BAD_USER_INPUT"
-    if "Document contains more than" in message:
-        return "LIMIT_EXCEEDED"
-    if message.startswith("Syntax Error"):
+    if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
-    if "exceeds maximum operation depth" in message or "aliases found" in message:
-        return "LIMIT_EXCEEDED"
+    message = error.message
+    if any(marker in message for marker in _ONE_OF_MARKERS):
+        return "BAD_USER_INPUT"
     if message.startswith("Variable '$") and "got invalid value" in message:
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"

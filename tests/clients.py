@@ -74,6 +74,11 @@ class Socket:
         await self.send(message)
         return await self.receive(kinds={"connection_ack", "connection_error"})
 
+    async def receive_raw(self, timeout: float = 10) -> dict[str, Any]:
+        """The next message as it came, keep-alives included."""
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        return message
+
     async def receive(self, timeout: float = 10, kinds: set[str] | None = None) -> dict[str, Any]:
         """The next message (of the given kinds; keep-alives are skipped)."""
         for index, message in enumerate(self.pending):

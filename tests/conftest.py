@@ -74,3 +74,20 @@ def uid() -> object:
         return f"{name}-{prefix}"
 
     return make
+
+
+@pytest.fixture(scope="session")
+def strict_server(database_factory: object) -> Iterator[Server]:
+    """A server on SQLite with small limits, for the protocol and limit tests."""
+    make = database_factory
+    assert callable(make)
+    instance = start_server(
+        make("sqlite"),
+        connection_init_timeout="1",
+        max_connections_per_user="3",
+        max_operations_per_connection="3",
+        max_ws_frame_bytes="16384",
+        max_message_chars="200",
+    )
+    yield instance
+    instance.stop()

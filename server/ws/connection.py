@@ -42,6 +42,28 @@ class ProtocolError(Exception):
         self.reason = reason
 
 
+class InvalidMessage(ProtocolError):
+    """A frame that is not a protocol message: not text, not JSON, or without a type."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(closecodes.BAD_REQUEST, reason)
+
+
+def payload_fault(payload: object) -> str | None:
+    """What is wrong with a subscribe/start payload, or None when it is well formed."""
+    if not isinstance(payload, dict):
+        return "The payload must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "The payload needs a query string"
+    if not isinstance(payload.get("variables"), dict | None):
+        return "variables must be an object"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "operationName must be a string"
+    if not isinstance(payload.get("extensions"), dict | None):
+        return "extensions must be an object"
+    return None
+
+
 def encode(message: Mapping[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
@@ -144,19 +166,19 @@ class Connection:
         self._timers.append(asyncio.get_running_loop().call_later(delay, callback))
 
     async def receive_json(self) -> dict[str, Any]:
-        """The next frame as a JSON object; 4400 for anything else."""
+        """The next frame as a JSON object with a string `type`; InvalidMessage otherwise."""
         message = await self.websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         text = message.get("text")
         if text is None:
-            raise ProtocolError(closecodes.BAD_REQUEST, "Binary frames are not accepted")
+            raise InvalidMessage("Binary frames are not accepted")
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError:
-            raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received") from None
+            raise InvalidMessage("Invalid message received: not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received")
+            raise InvalidMessage("Invalid message received: no type")
         return data
 
     # -- connection_init -------------------------------------------------------------------
@@ -232,18 +254,12 @@ class Connection:
         fail: Callable[[str, list[dict[str, Any]]], None],
         finish: Callable[[str], None],
     ) -> None:
-        assert self.context is not None
-        query = payload.get("query")
-        variables = payload.get("variables")
-        operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not isinstance(variables, dict | None):
-            fail(operation_id, [_bad_request("The payload needs a query string")])
-            return
-        if not isinstance(operation_name, str | None):
-            fail(operation_id, [_bad_request("operationName must be a string")])
-            return
+        assert self.context is not None and payload_fault(payload) is None
         try:
-            async for result in self._stream(query, variables, operation_name):
+            stream = self._stream(
+                payload["query"], payload.get("variables"), payload.get("operationName")
+            )
+            async for result in stream:
                 slow = _slow_consumer(result)
                 if slow:
                     self.close_soon(closecodes.TRY_AGAIN_LATER, "Subscriber fell behind")
@@ -254,6 +270,9 @@ class Connection:
                 emit(operation_id, result_payload(result))
         except asyncio.CancelledError:
             raise
+        except GraphQLError as error:  # a refusal before execution (limits, parse errors)
+            fail(operation_id, [format_error(error)])
+            return
         except Exception as error:  # an unexpected fault ends this operation only
             log.exception("operation %s failed", operation_id)
             fail(operation_id, [format_error(GraphQLError(str(error), original_error=error))])
@@ -273,10 +292,6 @@ class Connection:
         async for result in results:
             assert isinstance(result, ExecutionResult)
             yield result
-
-
-def _bad_request(message: str) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
 
 
 def _slow_consumer(result: ExecutionResult) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.ws import closecodes
-from server.ws.connection import Connection, ProtocolError
+from server.ws.connection import Connection, InvalidMessage, ProtocolError, payload_fault
 
 PROTOCOL = "graphql-ws"
 
@@ -32,7 +32,14 @@ class LegacyWsHandler:
 
     async def _receive_loop(self) -> None:
         while True:
-            message = await self.connection.receive_json()
+            try:
+                message = await self.connection.receive_json()
+            except InvalidMessage as error:
+                # The protocol answers a frame it cannot parse and keeps the socket open.
+                self.connection.send(
+                    {"type": "connection_error", "payload": {"message": error.reason}}
+                )
+                continue
             await self._handle(message)
 
     async def _handle(self, message: dict[str, Any]) -> None:
@@ -55,11 +62,14 @@ class LegacyWsHandler:
                 raise ProtocolError(closecodes.UNAUTHORIZED, "Unauthorized")
             operation_id = message.get("id")
             payload = message.get("payload")
-            if not isinstance(operation_id, str) or not isinstance(payload, dict):
+            fault = "start needs a string id" if not isinstance(operation_id, str) else None
+            fault = fault or payload_fault(payload)
+            if fault is not None:
                 connection.send(
-                    {"type": "error", "id": operation_id, "payload": {"message": "Invalid start"}}
+                    {"type": "error", "id": operation_id, "payload": {"message": fault}}
                 )
                 return
+            assert isinstance(operation_id, str) and isinstance(payload, dict)
             # A start for a running id replaces it, as subscriptions-transport-ws does.
             connection.stop_operation(operation_id)
             connection.start_operation(
@@ -84,7 +94,8 @@ class LegacyWsHandler:
         self.connection.send({"type": "data", "id": operation_id, "payload": payload})
 
     def _error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
-        self.connection.send({"type": "error", "id": operation_id, "payload": errors})
+        # The protocol's error payload is one error object, not a list.
+        self.connection.send({"type": "error", "id": operation_id, "payload": errors[0]})
 
     def _complete(self, operation_id: str) -> None:
         self.connection.send({"type": "complete", "id": operation_id})

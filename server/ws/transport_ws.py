@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from server.ws import closecodes
-from server.ws.connection import Connection, ProtocolError
+from server.ws.connection import Connection, InvalidMessage, ProtocolError, payload_fault
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -41,37 +41,31 @@ class TransportWsHandler:
             await connection.initialise(message.get("payload"))
             self.acknowledged = True
             connection.send({"type": "connection_ack"})
-        elif kind == "ping":
-            pong: dict[str, Any] = {"type": "pong"}
-            if isinstance(message.get("payload"), dict):
-                pong["payload"] = message["payload"]
-            connection.send(pong)
-        elif kind == "pong":
-            return
+        elif kind in ("ping", "pong"):
+            payload = message.get("payload")
+            if not isinstance(payload, dict | None):
+                raise InvalidMessage(f"The {kind} payload must be an object")
+            if kind == "ping":
+                connection.send({"type": "pong", **({"payload": payload} if payload else {})})
         elif kind == "subscribe":
+            operation_id = _operation_id(message)
+            fault = payload_fault(message.get("payload"))
+            if fault is not None:
+                raise InvalidMessage(fault)
             if not self.acknowledged:
                 raise ProtocolError(closecodes.UNAUTHORIZED, "Unauthorized")
-            operation_id = message.get("id")
-            payload = message.get("payload")
-            if not isinstance(operation_id, str) or not operation_id:
-                raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received")
-            if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-                raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received")
             if operation_id in connection.operations:
                 raise ProtocolError(
                     closecodes.SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists"
                 )
             connection.start_operation(
-                operation_id, payload, self._next, self._error, self._complete
+                operation_id, message["payload"], self._next, self._error, self._complete
             )
             await asyncio.sleep(0)
         elif kind == "complete":
-            operation_id = message.get("id")
-            if not isinstance(operation_id, str):
-                raise ProtocolError(closecodes.BAD_REQUEST, "Invalid message received")
-            connection.stop_operation(operation_id)
+            connection.stop_operation(_operation_id(message))
         else:
-            raise ProtocolError(closecodes.BAD_REQUEST, f"Unknown message type {kind!r}")
+            raise InvalidMessage(f"Unexpected message of type {kind!r}")
 
     def _next(self, operation_id: str, payload: dict[str, Any]) -> None:
         self.connection.send({"id": operation_id, "type": "next", "payload": payload})
@@ -81,3 +75,10 @@ class TransportWsHandler:
 
     def _complete(self, operation_id: str) -> None:
         self.connection.send({"id": operation_id, "type": "complete"})
+
+
+def _operation_id(message: dict[str, Any]) -> str:
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or not operation_id:
+        raise InvalidMessage(f"A {message['type']} message needs a non-empty string id")
+    return operation_id

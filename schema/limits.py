@@ -1,0 +1,165 @@
+"""Query limits (tokens, depth, aliases) whose errors carry LIMIT_EXCEEDED themselves.
+
+Each refusal is a GraphQLError whose `original_error` is a `LimitExceeded`, so error
+formatting reads the code from the error, not from its wording. Depth and aliases are
+counted as executed (a fragment spread counts its fragment each time), with each
+fragment measured once, so a document of nested spreads costs linear time to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from graphql.language import Lexer, TokenKind
+from strawberry.extensions import SchemaExtension
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    ValidationRule,
+    parse,
+)
+from resolvers.errors import LimitExceeded
+
+
+def limit_error(message: str, nodes: Any = None) -> GraphQLError:
+    return GraphQLError(message, nodes, original_error=LimitExceeded(message))
+
+
+def _over_token_limit(query: str, limit: int) -> bool:
+    """Whether the document has more than `limit` tokens (comments included, as the
+    parser counts them); reads at most `limit + 1` of them."""
+    if len(query) <= limit:  # every token is at least one character
+        return False
+    lexer = Lexer(Source(query))
+    start = lexer.token
+    try:
+        for _ in range(limit + 1):
+            if lexer.advance().kind is TokenKind.EOF:
+                break
+    except GraphQLSyntaxError:
+        pass
+    count = 0
+    token = start.next
+    while token is not None and token.kind is not TokenKind.EOF:
+        count += 1
+        token = token.next
+    return count > limit
+
+
+@lru_cache(maxsize=1024)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    try:
+        return parse(query, max_tokens=max_tokens)
+    except GraphQLSyntaxError:
+        if _over_token_limit(query, max_tokens):
+            raise limit_error(f"The document has more than {max_tokens} tokens") from None
+        raise
+
+
+class LimitedParser(SchemaExtension):
+    """Parses with a bounded LRU cache and a token limit (LIMIT_EXCEEDED beyond it)."""
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            context.graphql_document = _parse(context.query, self.max_tokens)
+        yield
+
+
+class _Measure:
+    """Nesting depth and alias count of a document's selections, each fragment once."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self._depths: dict[str, int] = {}
+        self._aliases: dict[str, int] = {}
+
+    def depth(self, selections: SelectionSetNode | None) -> int:
+        """Levels of fields below this selection set; introspection fields count 0."""
+        if selections is None:
+            return 0
+        deepest = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.selection_set and not selection.name.value.startswith("__"):
+                    deepest = max(deepest, 1 + self.depth(selection.selection_set))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.depth(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(
+                    deepest, self._fragment(selection.name.value, self._depths, self.depth)
+                )
+        return deepest
+
+    def aliases(self, selections: SelectionSetNode | None) -> int:
+        if selections is None:
+            return 0
+        total = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total += (selection.alias is not None) + self.aliases(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.aliases(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(selection.name.value, self._aliases, self.aliases)
+        return total
+
+    def _fragment(self, name: str, memo: dict[str, int], measure: Any) -> int:
+        if name in memo:
+            return memo[name]
+        fragment = self.fragments.get(name)
+        memo[name] = 0  # a cycle (refused by validation anyway) counts nothing
+        value: int = measure(fragment.selection_set) if fragment else 0
+        memo[name] = value
+        return value
+
+
+def depth_rule(max_depth: int) -> type[ValidationRule]:
+    class DepthLimit(ValidationRule):
+        def enter_document(self, document: DocumentNode, *_: object) -> None:
+            measure = _Measure(document)
+            for definition in document.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                if measure.depth(definition.selection_set) > max_depth:
+                    name = definition.name.value if definition.name else "The operation"
+                    self.report_error(
+                        limit_error(f"{name} is deeper than {max_depth} levels", [definition])
+                    )
+
+    return DepthLimit
+
+
+def alias_rule(max_aliases: int) -> type[ValidationRule]:
+    class AliasLimit(ValidationRule):
+        def enter_document(self, document: DocumentNode, *_: object) -> None:
+            measure = _Measure(document)
+            total = sum(
+                measure.aliases(definition.selection_set)
+                for definition in document.definitions
+                if isinstance(definition, OperationDefinitionNode)
+            )
+            if total > max_aliases:
+                self.report_error(
+                    limit_error(f"The document uses {total} aliases; at most {max_aliases}")
+                )
+
+    return AliasLimit
