@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.http.streaming import (
+    MULTIPART_SUBSCRIPTION_BOUNDARY,
+    MultipartSubscriptionTransport,
+)
+from strawberry.subscriptions import MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from resolvers.errors import ChatError
 from schema.context import ChatContext
 from schema.errors import format_error
@@ -29,15 +36,60 @@ def result_payload(result: ExecutionResult) -> dict[str, Any]:
     return payload
 
 
+class MultipartSubscriptions(MultipartSubscriptionTransport):
+    """Multipart subscriptions for Apollo Client and for urql's `fetchSubscriptions`.
+
+    Apollo asks for `multipart/mixed;subscriptionSpec=1.0`; urql lists plain
+    `multipart/mixed` among other types (for queries and mutations too), and reads the
+    same framing. `ChatGraphQL.parse_http_body` streams only subscriptions.
+    """
+
+    def accepts(self, accept: str) -> bool:
+        for media_range in accept.split(","):
+            if not media_range.strip():
+                continue
+            media_type, params = parse_content_type(media_range)
+            boundary = params.get("boundary", MULTIPART_SUBSCRIPTION_BOUNDARY).strip("'\"")
+            if media_type == "multipart/mixed" and boundary == MULTIPART_SUBSCRIPTION_BOUNDARY:
+                return True
+        return False
+
+
+def _is_subscription(data: GraphQLRequestData) -> bool:
+    try:
+        operation = get_operation_ast(parse(data.query or ""), data.operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
 class ChatGraphQL(GraphQL[ChatContext, None]):
+    stream_transport_classes_by_protocol = {MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions}
+
     def __init__(self, state: AppState) -> None:
         super().__init__(
             state.schema,
             graphql_ide="graphiql",
             allow_queries_via_get=True,
             allowed_origins=state.settings.origins or (),
+            # WebSockets are served by server/ws; HTTP streams subscriptions as multipart
+            # for networks that block WebSockets.
+            subscription_protocols=(MULTIPART_SUBSCRIPTION_PROTOCOL,),
         )
         self.state = state
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if (
+            isinstance(data, GraphQLRequestData)
+            and data.protocol == MULTIPART_SUBSCRIPTION_PROTOCOL
+            and not _is_subscription(data)
+        ):
+            # A query or mutation from a client that also accepts multipart: plain JSON.
+            data.protocol = "http"
+        return data
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
