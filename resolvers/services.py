@@ -12,10 +12,12 @@ from models.tables import ConversationKind, StreamCounter
 from resolvers.events import message_event
 from resolvers.messages import message_by_client_id
 from resolvers.presence import Presence
+from resolvers.presence_redis import RedisPresence
 from resolvers.ratelimit import RateLimiter
 from resolvers.receipts import DeliveryTracker
 from resolvers.records import MessageRecord
 from resolvers.typing import TypingTracker
+from resolvers.typing_redis import RedisTypingTracker
 from resolvers.users import UserDirectory
 from resolvers.writer import MessageWriter
 from server.settings import Settings
@@ -65,14 +67,27 @@ def build_services(settings: Settings, broker: Broker | None = None) -> Services
             on_commit=on_commit,
             lookup=message_by_client_id,
         ),
-        presence=Presence(broker),
-        typing=TypingTracker(
-            broker, timeout=settings.typing_timeout, coalesce=settings.typing_coalesce
-        ),
+        presence=_presence(settings, broker, redis),
+        typing=_typing(settings, broker, redis),
         deliveries=DeliveryTracker(broker),
         limiter=RateLimiter(),
         users=UserDirectory(),
         redis=redis,
+    )
+
+
+def _presence(settings: Settings, broker: Broker, redis: RedisClient | None) -> Presence:
+    if redis is None:
+        return Presence(broker)
+    return RedisPresence(broker, redis, prefix=settings.redis_prefix, ttl=settings.presence_ttl)
+
+
+def _typing(settings: Settings, broker: Broker, redis: RedisClient | None) -> TypingTracker:
+    timeout, coalesce = settings.typing_timeout, settings.typing_coalesce
+    if redis is None:
+        return TypingTracker(broker, timeout=timeout, coalesce=coalesce)
+    return RedisTypingTracker(
+        broker, redis, prefix=settings.redis_prefix, timeout=timeout, coalesce=coalesce
     )
 
 

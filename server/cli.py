@@ -17,6 +17,7 @@ from resolvers.users import UserDirectory
 from schema import build_schema
 from server.auth import TokenAuthority, load_secret
 from server.settings import Settings
+from server.single_instance import AlreadyServed, hold_sqlite_lock
 
 _DAY = 24 * 60 * 60
 
@@ -66,6 +67,11 @@ def serve(settings: Settings) -> int:
             "broker cannot reach the other workers.",
             file=sys.stderr,
         )
+        return 2
+    try:
+        hold_sqlite_lock(settings.database_url)
+    except AlreadyServed as error:
+        print(f"chat-server: {error}", file=sys.stderr)
         return 2
     asyncio.run(migrate(settings.database_url, settings.db_pool_size))
     uvicorn.run(

@@ -12,8 +12,11 @@ from tests.conftest import REDIS_URL, needs_postgres, needs_redis
 from tests.operations import (
     MARK_READ,
     NEW_MESSAGE,
+    PRESENCE,
     RECEIPTS,
     SEND,
+    START_TYPING,
+    TYPING,
 )
 from tests.servers import Server, redis_prefix, start_server
 
@@ -76,3 +79,44 @@ async def test_a_message_sent_on_one_instance_reaches_a_subscriber_on_the_other(
     assert (read["status"], read["userId"], read["upToSeq"]) == ("READ", bob, 3)
     await receiver.close()
     await sender.close()
+
+
+async def test_presence_and_typing_cross_instances(pair: tuple[Server, Server], uid) -> None:
+    a, b = pair
+    alice, bob = uid("alice"), uid("bob")
+    await register(a, alice, bob)
+    watcher = await connect(a.ws_url, a.token(alice))
+    presence = await watcher.subscribe(PRESENCE, {"ids": [bob]})
+    typing = await watcher.subscribe(TYPING)
+    first = (await watcher.next_data(presence))["presence"]
+    assert (first["userId"], first["online"]) == (bob, False)
+
+    phone = await connect(b.ws_url, b.token(bob))
+    online = (await watcher.next_data(presence))["presence"]
+    assert (online["userId"], online["online"]) == (bob, True)
+    # A second device of bob, on the other instance: no new announcement.
+    laptop = await connect(a.ws_url, a.token(bob))
+    await phone.close()
+    await watcher.expect_nothing(presence, 1.0)
+    # Typing on B reaches alice on A; starts on both instances within a second are merged,
+    # and typing stops by itself 5 s after the last start, wherever that landed.
+    on_a, on_b = Http(a.http_url, a.token(bob)), Http(b.http_url, b.token(bob))
+    await on_b.data(START_TYPING, {"to": alice})
+    await on_a.data(START_TYPING, {"to": alice})
+    started = (await watcher.next_data(typing))["typing"]
+    assert (started["userId"], started["isTyping"]) == (bob, True)
+    await watcher.expect_nothing(typing, 0.5)
+    await asyncio.sleep(1.5)
+    await on_a.data(START_TYPING, {"to": alice})
+    loop = asyncio.get_running_loop()
+    last_start = loop.time()
+    event = (await watcher.next_data(typing, timeout=15))["typing"]
+    if event["isTyping"]:  # the later start may be announced again: a second has passed
+        event = (await watcher.next_data(typing, timeout=15))["typing"]
+    assert (event["userId"], event["isTyping"]) == (bob, False)
+    assert loop.time() - last_start >= 4, "typing stopped before 5 s after the last start"
+
+    await laptop.close()
+    offline = (await watcher.next_data(presence))["presence"]
+    assert (offline["userId"], offline["online"]) == (bob, False)
+    await watcher.close()
