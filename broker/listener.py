@@ -147,6 +147,8 @@ class Listener:
         else:
             await pubsub.execute_command("PING")
         self._resync_pending = True
+        if self.reason != "not connected yet":
+            log.info("redis pub/sub connection restored")
         self.up = True
         self.reason = "ok"
         self._maybe_resync()

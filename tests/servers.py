@@ -132,6 +132,15 @@ def redis_prefix() -> str:
     return f"chat-test-{secrets.token_hex(4)}:"
 
 
+def start_instances(count: int, database_url: str, redis_url: str, **settings: str) -> list[Server]:
+    """`count` servers sharing one database and one Redis under a fresh prefix."""
+    prefix = redis_prefix()
+    return [
+        start_server(database_url, redis_url=redis_url, redis_prefix=prefix, **settings)
+        for _ in range(count)
+    ]
+
+
 def sqlite_url(directory: str) -> str:
     return f"sqlite://{directory}/chat-{uuid.uuid4().hex[:8]}.db"
 

@@ -18,7 +18,7 @@ from tests.operations import (
     START_TYPING,
     TYPING,
 )
-from tests.servers import Server, redis_prefix, start_server
+from tests.servers import Server, start_instances
 
 pytestmark = [needs_postgres, needs_redis]
 
@@ -29,13 +29,7 @@ def pair(database_factory: object) -> Iterator[tuple[Server, Server]]:
     make = database_factory
     assert callable(make)
     assert REDIS_URL is not None
-    settings = {
-        "database_url": make("postgres"),
-        "redis_url": REDIS_URL,
-        "redis_prefix": redis_prefix(),
-    }
-    first = start_server(**settings)
-    second = start_server(**settings)
+    first, second = start_instances(2, make("postgres"), REDIS_URL)
     yield first, second
     first.stop()
     second.stop()
@@ -120,3 +114,46 @@ async def test_presence_and_typing_cross_instances(pair: tuple[Server, Server], 
     offline = (await watcher.next_data(presence))["presence"]
     assert (offline["userId"], offline["online"]) == (bob, False)
     await watcher.close()
+
+
+CREATE_ROOM = """
+mutation($name: String!, $ids: [ID!]) {
+  createRoom(input: {name: $name, participantIds: $ids}) { id }
+}
+"""
+SEND_TO_ROOM = """
+mutation($room: ID!, $content: String!) {
+  sendRoomMessage(input: {roomId: $room, content: $content}) { id seq }
+}
+"""
+
+
+async def test_concurrent_senders_on_both_instances_reach_everyone_in_seq_order(
+    pair: tuple[Server, Server], uid
+) -> None:
+    a, b = pair
+    alice, bob, carol = uid("alice"), uid("bob"), uid("carol")
+    await register(a, alice, bob, carol)
+    room = (
+        await Http(a.http_url, a.token(alice)).data(
+            CREATE_ROOM, {"name": "busy", "ids": [bob, carol]}
+        )
+    )["createRoom"]["id"]
+    watchers = [(a, carol), (b, carol), (b, alice), (a, bob)]
+    sockets = [await connect(server.ws_url, server.token(user)) for server, user in watchers]
+    ops = [await socket.subscribe(NEW_MESSAGE) for socket in sockets]
+    await asyncio.sleep(0.5)
+    per_sender = 25
+
+    async def burst(server: Server, sender: str) -> None:
+        http = Http(server.http_url, server.token(sender))
+        for i in range(per_sender):
+            await http.data(SEND_TO_ROOM, {"room": room, "content": f"{sender} {i}"})
+
+    await asyncio.gather(burst(a, alice), burst(b, bob))
+    total = 2 * per_sender
+    for socket, op in zip(sockets, ops, strict=True):
+        seqs = [(await socket.next_data(op))["newMessage"]["seq"] for _ in range(total)]
+        assert seqs == list(range(1, total + 1))
+        await socket.expect_nothing(op, 0.2)
+        await socket.close()

@@ -1,0 +1,95 @@
+"""Redis dies mid-stream: sends keep storing, local delivery goes on, /readyz says why, and
+remote subscribers catch up from the store once Redis is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.clients import Http, connect
+from tests.conftest import needs_postgres
+from tests.operations import NEW_MESSAGE, SEND
+from tests.redis_servers import RedisServer, redis_servers
+from tests.servers import Server, start_server
+
+pytestmark = needs_postgres
+
+
+async def ready(server: Server) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.get(f"{server.http_url}/readyz")
+
+
+async def wait_ready(server: Server, expected: bool, timeout: float = 30) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await ready(server)
+        if (response.status_code == 200) == expected:
+            body: dict = response.json()
+            return body
+        assert asyncio.get_running_loop().time() < deadline, response.text
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+def pair_on_own_redis(database_factory: object) -> Iterator[tuple[Server, Server, RedisServer]]:
+    """Instances A and B on a Redis of this test's own, which it may kill."""
+    make = database_factory
+    assert callable(make)
+    database = make("postgres")
+    with redis_servers(1) as (own_redis,):
+        a = start_server(database, redis_url=own_redis.url)
+        b = start_server(database, redis_url=own_redis.url)
+        yield a, b, own_redis
+        a.stop()
+        b.stop()
+
+
+async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
+    pair_on_own_redis: tuple[Server, Server, RedisServer], uid
+) -> None:
+    a, b, own_redis = pair_on_own_redis
+    alice, bob = uid("alice"), uid("bob")
+    for user in (alice, bob):
+        await Http(a.http_url, a.token(user, user)).data("{ me { id } }")
+    remote = await connect(b.ws_url, b.token(bob))
+    local = await connect(a.ws_url, a.token(bob))
+    remote_op = await remote.subscribe(NEW_MESSAGE)
+    local_op = await local.subscribe(NEW_MESSAGE)
+    await asyncio.sleep(0.3)
+    http = Http(a.http_url, a.token(alice))
+
+    async def send(content: str) -> dict:
+        sent: dict = (await http.data(SEND, {"to": bob, "content": content}))["sendMessage"]
+        return sent
+
+    first = await send("before")
+    for socket, op in ((remote, remote_op), (local, local_op)):
+        assert (await socket.next_data(op))["newMessage"]["id"] == first["id"]
+
+    own_redis.stop()
+    down = await wait_ready(a, expected=False)
+    assert down["checks"]["broker"]["ok"] is False
+    assert "redis" in down["checks"]["broker"]["reason"]
+    assert down["checks"]["database"]["ok"] is True
+    during = [await send(f"during {i}") for i in range(3)]
+    assert [m["seq"] for m in during] == [2, 3, 4]
+    # The subscriber on the sending instance still gets them at once.
+    got = [(await local.next_data(local_op))["newMessage"] for _ in during]
+    assert [m["seq"] for m in got] == [2, 3, 4]
+    await remote.expect_nothing(remote_op, 0.5)
+
+    own_redis.start()
+    await wait_ready(a, expected=True)
+    await wait_ready(b, expected=True)
+    caught_up = [(await remote.next_data(remote_op, 30))["newMessage"] for _ in during]
+    assert [m["id"] for m in caught_up] == [m["id"] for m in during]
+    after = await send("after")
+    live = (await remote.next_data(remote_op))["newMessage"]
+    assert (live["id"], live["seq"]) == (after["id"], 5)
+    await remote.expect_nothing(remote_op, 0.5)
+    await remote.close()
+    await local.close()
