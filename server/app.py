@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from tortoise.contrib.starlette import RegisterTortoise
@@ -15,7 +15,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from models.db import migrate, tortoise_config
 from resolvers.services import build_services, running
 from schema import build_schema
-from server import http_routes
+from server import http_routes, pages
 from server.auth import TokenAuthority, load_secret
 from server.graphql_http import ChatGraphQL
 from server.metrics import metrics_endpoint
@@ -72,6 +72,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", http_routes.healthz),
             Route("/readyz", http_routes.readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/demo", pages.demo),
+            Mount("/static", pages.static_files(), name="static"),
         ],
         lifespan=lifespan,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -23,6 +23,7 @@ from resolvers.errors import ChatError
 from schema.context import ChatContext
 from schema.errors import format_error
 from server.auth import bearer
+from server.pages import GRAPHIQL_PAGE
 from server.state import AppState
 
 
@@ -77,6 +78,11 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
             subscription_protocols=(MULTIPART_SUBSCRIPTION_PROTOCOL,),
         )
         self.state = state
+        self.graphiql_page = GRAPHIQL_PAGE.read_text()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's own page loads React and GraphiQL from a CDN; ours serves them.
+        return HTMLResponse(self.graphiql_page)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

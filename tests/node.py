@@ -16,6 +16,9 @@ from tests.servers import Server
 
 CLIENTS = Path(__file__).resolve().parent.parent / "clients"
 
+# Client and browser checks exercise transports, not storage: the shared SQLite server.
+on_sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 def require_node_modules() -> None:
     """Skip locally when `npm ci` has not run in clients/; CI installs them and must not skip."""

@@ -10,16 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.node import chat_settings, events_of, run_check
+from tests.node import chat_settings, events_of, on_sqlite, run_check
 from tests.servers import Server
-
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def contents(messages: list[dict[str, Any]]) -> list[str]:
     return [message["content"] for message in messages]
 
 
+@on_sqlite
 @pytest.mark.parametrize(
     ("script", "content"),
     [
@@ -42,6 +41,7 @@ def test_a_websocket_client_receives_a_message_sent_by_a_mutation(
     assert message["seq"] == 2
 
 
+@on_sqlite
 def test_apollo_reconnects_with_a_fresh_token_after_4403_and_resumes(
     server: Server, uid: Any
 ) -> None:
@@ -59,6 +59,7 @@ def test_apollo_reconnects_with_a_fresh_token_after_4403_and_resumes(
     assert events_of(events, "query") == [{"event": "query", "me": settings["users"]["bob"]}]
 
 
+@on_sqlite
 def test_apollo_and_urql_subscribe_over_multipart_http_with_the_same_auth(
     server: Server, uid: Any
 ) -> None:
