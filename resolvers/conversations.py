@@ -187,6 +187,17 @@ async def read_points(conversation_ids: Iterable[int]) -> dict[int, dict[str, tu
     return points
 
 
+async def own_read_points(user_id: str, conversation_ids: Iterable[int]) -> dict[int, int]:
+    """The user's own read point (seq) in those of these conversations they belong to."""
+    ids = list(set(conversation_ids))
+    if not ids:
+        return {}
+    rows = await Participant.filter(user_id=user_id, conversation_id__in=ids).values_list(
+        "conversation_id", "read_seq"
+    )
+    return {int(conversation_id): int(read_seq) for conversation_id, read_seq in rows}
+
+
 async def unread_counts(viewer_id: str, conversation_ids: Iterable[int]) -> dict[int, int]:
     """Messages from others after the viewer's read point, per conversation, in one query."""
     ids = list(set(conversation_ids))

@@ -62,9 +62,10 @@ def room_event(event: RoomEventRecord) -> dict[str, Any]:
     return {"type": ROOM, "roomId": event.room_id, "userId": event.user_id, "kind": event.kind}
 
 
-def membership_event(room_id: str, joined: bool) -> dict[str, Any]:
-    """Tells a user's own subscriptions to start or stop following a room."""
-    return {"type": MEMBERSHIP, "roomId": room_id, "joined": joined}
+def membership_event(room_id: str, joined: bool, seq: int) -> dict[str, Any]:
+    """Tells a user's own subscriptions to start or stop following a room; `seq` is the
+    room's last seq at the join or leave."""
+    return {"type": MEMBERSHIP, "roomId": room_id, "joined": joined, "seq": seq}
 
 
 def typing_record(data: dict[str, Any]) -> TypingRecord:

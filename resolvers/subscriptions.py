@@ -65,6 +65,15 @@ async def current_position() -> int:
     return counter.position if counter else 0
 
 
+async def _follow_rooms(subscription: Subscription, viewer_id: str) -> set[str]:
+    """Add the channels of the viewer's rooms to a subscription that already follows the
+    viewer's own channel, so that no join or leave in between goes unseen."""
+    rooms = set(await room_ids_of(viewer_id))
+    for room_id in rooms:
+        await subscription.add(room_channel(room_id))
+    return rooms
+
+
 async def _follow_membership(
     subscription: Subscription, data: dict[str, Any], rooms: set[str]
 ) -> None:
@@ -81,9 +90,8 @@ async def new_messages(
     services: Services, viewer: UserRecord, after: int | None
 ) -> AsyncIterator[MessageRecord]:
     """Every message to or from the viewer: those stored after `after` first, then live."""
-    rooms = set(await room_ids_of(viewer.id))
-    channels = [user_channel(viewer.id), *(room_channel(room) for room in rooms)]
-    async with services.broker.subscribe(channels) as subscription:
+    async with services.broker.subscribe([user_channel(viewer.id)]) as subscription:
+        rooms = await _follow_rooms(subscription, viewer.id)
         floor = await current_position() if after is None else after
         delivered: dict[int, int] = {}
         limit = services.settings.max_replay
@@ -103,6 +111,15 @@ async def new_messages(
             kind = data["type"]
             if kind == events.MEMBERSHIP:
                 await _follow_membership(subscription, data, rooms)
+                if data["joined"]:
+                    # Live from the join on: what was stored before the room's channel
+                    # was followed comes from the store.
+                    conversation_id = int(data["roomId"])
+                    since = max(delivered.get(conversation_id, 0), data["seq"])
+                    delivered[conversation_id] = since
+                    for missed in await messages_between(conversation_id, since, since + limit):
+                        delivered[conversation_id] = missed.seq
+                        yield missed
                 continue
             if kind == RESYNC:
                 for missed in await _catch_up(viewer.id, delivered, floor, limit):
@@ -215,9 +232,8 @@ async def presence_changes(
 
 async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterator[TypingRecord]:
     """Typing in the viewer's conversations, never the viewer's own."""
-    rooms = set(await room_ids_of(viewer.id))
-    channels = [user_channel(viewer.id), *(room_channel(room) for room in rooms)]
-    async with services.broker.subscribe(channels) as subscription:
+    async with services.broker.subscribe([user_channel(viewer.id)]) as subscription:
+        rooms = await _follow_rooms(subscription, viewer.id)
         while True:
             envelope = await _next(subscription)
             data = envelope.data

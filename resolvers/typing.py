@@ -37,6 +37,7 @@ class TypingTracker:
         self._coalesce = coalesce
         self._clock = clock
         self._active: dict[tuple[str, str], _Typing] = {}
+        self._announcing: set[asyncio.Task[None]] = set()
 
     async def start(self, record: TypingRecord, channel: str) -> None:
         key = (record.user_id, record.conversation_id)
@@ -79,8 +80,5 @@ class TypingTracker:
         task = asyncio.get_running_loop().create_task(
             self._broker.publish(current.channel, typing_event(stopped))
         )
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[None]] = set()
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)

