@@ -73,27 +73,34 @@ async def fetch_rows(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any
 
 
 @contextlib.asynccontextmanager
-async def migration_lock() -> AsyncIterator[None]:
-    """Hold a PostgreSQL advisory lock so that concurrent starters migrate one at a time."""
-    if not is_postgres():
+async def migration_lock(url: str) -> AsyncIterator[None]:
+    """On PostgreSQL, hold an advisory lock so that processes starting together migrate one
+    at a time. The lock lives on a connection of its own: Tortoise's migrate initialises its
+    connections again, which would let a lock taken on the pool go early."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
         yield
         return
-    await connection().execute_query("SELECT pg_advisory_lock($1)", [_MIGRATION_LOCK_KEY])
+    import asyncpg  # type: ignore[import-untyped]
+
+    dsn = urlunsplit(parts._replace(scheme="postgresql", query=""))
+    connection = await asyncpg.connect(dsn)
     try:
+        await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
         yield
     finally:
-        await connection().execute_query("SELECT pg_advisory_unlock($1)", [_MIGRATION_LOCK_KEY])
+        await connection.close()  # ends the session, which releases the lock
 
 
 async def migrate(url: str, pool_size: int) -> None:
     """Bring the schema up to date, then close the connections the migration opened."""
     config = tortoise_config(url, pool_size)
-    await Tortoise.init(config=config)
-    try:
-        async with migration_lock():
+    async with migration_lock(url):
+        await Tortoise.init(config=config)
+        try:
             await run_migrations(config=config)
-    finally:
-        await Tortoise.close_connections()
+        finally:
+            await Tortoise.close_connections()
 
 
 # The configuration the `tortoise` command line uses to write new migrations.

@@ -88,7 +88,9 @@ def wait_ready(
     raise RuntimeError(f"server did not start:\n{log_path.read_text(errors='replace')}")
 
 
-def start_server(database_url: str, *, secret: str | None = TEST_SECRET, **settings: str) -> Server:
+def start_server(
+    database_url: str, *, secret: str | None = TEST_SECRET, wait: bool = True, **settings: str
+) -> Server:
     """Start `chat-server serve` with these CHAT_* settings (keys without the prefix)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHAT_")}
@@ -114,7 +116,8 @@ def start_server(database_url: str, *, secret: str | None = TEST_SECRET, **setti
             stderr=subprocess.STDOUT,
         )
     server = Server(port=port, env=env, process=process, log_path=log_path, secret=secret)
-    wait_ready(server.http_url, process, log_path)
+    if wait:
+        wait_ready(server.http_url, process, log_path)
     return server
 
 
@@ -132,13 +135,17 @@ def redis_prefix() -> str:
     return f"chat-test-{secrets.token_hex(4)}:"
 
 
-def start_instances(count: int, database_url: str, redis_url: str, **settings: str) -> list[Server]:
-    """`count` servers sharing one database and one Redis under a fresh prefix."""
+def start_instances(database_url: str, redis_url: str, *instances: dict[str, str]) -> list[Server]:
+    """One server per settings dict, all on one database and one Redis under a fresh
+    prefix; started together, then waited for."""
     prefix = redis_prefix()
-    return [
-        start_server(database_url, redis_url=redis_url, redis_prefix=prefix, **settings)
-        for _ in range(count)
+    servers = [
+        start_server(database_url, wait=False, redis_url=redis_url, redis_prefix=prefix, **extra)
+        for extra in instances
     ]
+    for server in servers:
+        wait_ready(server.http_url, server.process, server.log_path)
+    return servers
 
 
 def sqlite_url(directory: str) -> str:

@@ -13,7 +13,7 @@ from tests.clients import Http, connect
 from tests.conftest import needs_postgres
 from tests.operations import NEW_MESSAGE, SEND
 from tests.redis_servers import RedisServer, redis_servers
-from tests.servers import Server, start_server
+from tests.servers import Server, start_instances
 
 pytestmark = needs_postgres
 
@@ -41,8 +41,7 @@ def pair_on_own_redis(database_factory: object) -> Iterator[tuple[Server, Server
     assert callable(make)
     database = make("postgres")
     with redis_servers(1) as (own_redis,):
-        a = start_server(database, redis_url=own_redis.url)
-        b = start_server(database, redis_url=own_redis.url)
+        a, b = start_instances(database, own_redis.url, {}, {})
         yield a, b, own_redis
         a.stop()
         b.stop()

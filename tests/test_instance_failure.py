@@ -24,7 +24,7 @@ def doomed_pair(database_factory: object) -> Iterator[tuple[Server, Server]]:
     make = database_factory
     assert callable(make)
     assert REDIS_URL is not None
-    a, b = start_instances(2, make("postgres"), REDIS_URL)
+    a, b = start_instances(make("postgres"), REDIS_URL, {}, {})
     yield a, b
     a.stop()
     b.stop()

@@ -29,7 +29,7 @@ def pair(database_factory: object) -> Iterator[tuple[Server, Server]]:
     make = database_factory
     assert callable(make)
     assert REDIS_URL is not None
-    first, second = start_instances(2, make("postgres"), REDIS_URL)
+    first, second = start_instances(make("postgres"), REDIS_URL, {}, {})
     yield first, second
     first.stop()
     second.stop()

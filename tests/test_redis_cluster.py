@@ -47,7 +47,7 @@ def on_cluster(database_factory: object) -> Iterator[tuple[Server, Server, list[
     assert callable(make)
     with redis_servers(3, "--cluster-enabled", "yes") as nodes:
         create_cluster(nodes)
-        a, b = start_instances(2, make("postgres"), nodes[0].url)
+        a, b = start_instances(make("postgres"), nodes[0].url, {}, {})
         yield a, b, nodes
         a.stop()
         b.stop()
