@@ -17,7 +17,6 @@ from resolvers import events
 from resolvers.conversations import (
     contacts_of,
     conversation_ids_of,
-    last_seqs,
     require_member,
     require_room,
     room_ids_of,
@@ -32,6 +31,7 @@ from resolvers.records import (
     TypingRecord,
     UserRecord,
 )
+from resolvers.resync import catch_up, missed_receipts, receipt_points, refresh_rooms
 from resolvers.users import blockers_of, users_by_id
 
 if TYPE_CHECKING:
@@ -122,7 +122,10 @@ async def new_messages(
                         yield missed
                 continue
             if kind == RESYNC:
-                for missed in await _catch_up(viewer.id, delivered, floor, limit):
+                joined = await refresh_rooms(subscription, viewer.id, rooms)
+                for room_id, read_seq in joined.items():
+                    delivered.setdefault(room_id, read_seq)
+                for missed in await catch_up(viewer.id, delivered, floor, limit):
                     conversation_id = int(missed.conversation_id)
                     if missed.seq > delivered.get(conversation_id, 0):
                         delivered[conversation_id] = missed.seq
@@ -157,29 +160,6 @@ async def _missed(
         return await messages_between(conversation_id, last, seq - 1)
     earlier = await messages_after([conversation_id], floor, seq)
     return [message for message in earlier if message.seq < seq]
-
-
-async def _catch_up(
-    viewer_id: str, delivered: dict[int, int], floor: int, limit: int
-) -> list[MessageRecord]:
-    """After the broker may have lost events: what the store has in the viewer's
-    conversations beyond what this stream yielded, in position order."""
-    latest = await last_seqs(await conversation_ids_of(viewer_id))
-    missed: list[MessageRecord] = []
-    unseen: list[int] = []
-    for conversation_id, last_seq in latest.items():
-        last = delivered.get(conversation_id)
-        if last is None:
-            if last_seq > 0:
-                unseen.append(conversation_id)
-        elif last_seq > last:
-            missed.extend(await messages_between(conversation_id, last, last_seq))
-    fresh = await messages_after(unseen, floor, limit + 1)
-    if len(fresh) > limit:
-        raise CursorExpired("Too many messages missed while the broker was down; resubscribe")
-    missed.extend(fresh)
-    missed.sort(key=lambda message: message.position)
-    return missed
 
 
 def _mark_delivered(services: Services, viewer: UserRecord, message: MessageRecord) -> None:
@@ -239,6 +219,8 @@ async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterato
             data = envelope.data
             if data["type"] == events.MEMBERSHIP:
                 await _follow_membership(subscription, data, rooms)
+            elif data["type"] == RESYNC:
+                await refresh_rooms(subscription, viewer.id, rooms)
             elif data["type"] == events.TYPING and data["userId"] != viewer.id:
                 room_id = data["roomId"]
                 if room_id is None or room_id in rooms:
@@ -248,10 +230,17 @@ async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterato
 async def receipt_changes(services: Services, viewer: UserRecord) -> AsyncIterator[ReceiptRecord]:
     """DELIVERED and READ for the messages the viewer sent."""
     async with services.broker.subscribe([user_channel(viewer.id)]) as subscription:
+        seen = await receipt_points(viewer.id)
         while True:
             envelope = await _next(subscription)
             if envelope.data["type"] == events.RECEIPT:
-                yield events.receipt_record(envelope.data)
+                receipt = events.receipt_record(envelope.data)
+                key = (receipt.conversation_id, receipt.user_id, receipt.status)
+                seen[key] = max(seen.get(key, 0), receipt.up_to_seq)
+                yield receipt
+            elif envelope.data["type"] == RESYNC:
+                for receipt in await missed_receipts(viewer.id, seen):
+                    yield receipt
 
 
 async def room_changes(

@@ -11,7 +11,7 @@ import pytest
 
 from tests.clients import Http, connect
 from tests.conftest import needs_postgres
-from tests.operations import NEW_MESSAGE, SEND
+from tests.operations import MARK_READ, NEW_MESSAGE, RECEIPTS, SEND
 from tests.redis_servers import RedisServer, redis_servers
 from tests.servers import Server, start_instances
 
@@ -58,6 +58,9 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     local = await connect(a.ws_url, a.token(bob))
     remote_op = await remote.subscribe(NEW_MESSAGE)
     local_op = await local.subscribe(NEW_MESSAGE)
+    # alice follows her receipts on B; bob reads on A.
+    sender_view = await connect(b.ws_url, b.token(alice))
+    receipts = await sender_view.subscribe(RECEIPTS)
     await asyncio.sleep(0.3)
     http = Http(a.http_url, a.token(alice))
 
@@ -68,6 +71,8 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     first = await send("before")
     for socket, op in ((remote, remote_op), (local, local_op)):
         assert (await socket.next_data(op))["newMessage"]["id"] == first["id"]
+    delivered = (await sender_view.next_data(receipts))["receipts"]
+    assert (delivered["status"], delivered["upToSeq"]) == ("DELIVERED", 1)
 
     own_redis.stop()
     down = await wait_ready(a, expected=False)
@@ -80,15 +85,24 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     got = [(await local.next_data(local_op))["newMessage"] for _ in during]
     assert [m["seq"] for m in got] == [2, 3, 4]
     await remote.expect_nothing(remote_op, 0.5)
+    await Http(a.http_url, a.token(bob)).data(MARK_READ, {"from": alice})
+    await sender_view.expect_nothing(receipts, 0.5)
 
     own_redis.start()
     await wait_ready(a, expected=True)
     await wait_ready(b, expected=True)
     caught_up = [(await remote.next_data(remote_op, 30))["newMessage"] for _ in during]
     assert [m["id"] for m in caught_up] == [m["id"] for m in during]
+    # The receipts moved meanwhile reach alice too.
+    moved = {}
+    while moved.get("READ") != 4:
+        receipt = (await sender_view.next_data(receipts, 30))["receipts"]
+        moved[receipt["status"]] = receipt["upToSeq"]
+    assert moved == {"DELIVERED": 4, "READ": 4}
     after = await send("after")
     live = (await remote.next_data(remote_op))["newMessage"]
     assert (live["id"], live["seq"]) == (after["id"], 5)
     await remote.expect_nothing(remote_op, 0.5)
     await remote.close()
     await local.close()
+    await sender_view.close()
