@@ -34,19 +34,28 @@ PLAN = {
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--scenarios", default=",".join(PLAN), help="comma-separated, e.g. S1,S4")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median, spread)")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the full user and message counts of S1, S2 and S5")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the full user and message counts of S1, S2 and S5",
+    )
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each S1/S5 phase")
     parser.add_argument("--connections", type=int, default=20_000, help="S3's target N")
     parser.add_argument("--history", type=int, default=1_000_000, help="S4's stored messages")
     parser.add_argument("--workers", type=int, default=2, help="load client processes")
     parser.add_argument("--label", default="latest", help="the section of RESULTS.md to write")
-    parser.add_argument("--results", type=Path, default=RESULTS,
-                        help="file to write (- to print only)")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="file to write (- to print only)"
+    )
     return parser.parse_args(argv)
 
 
@@ -72,7 +81,7 @@ def _commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     # Each connection is a file descriptor in the server and in a client.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
@@ -90,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 redis_url=os.environ.get("REDIS_URL"),
                 workers=args.workers,
                 scale=args.scale,
+                duration=args.duration,
             )
             runs: list[Figures] = []
             for index in range(args.runs):

@@ -45,9 +45,7 @@ class Phases:
         return float(self._params[phase])
 
 
-def _worker(
-    target: str, spec: dict[str, Any], phases: Phases, core: int | None
-) -> None:
+def _worker(target: str, spec: dict[str, Any], phases: Phases, core: int | None) -> None:
     if core is not None:
         pin_self(core)
     import uvloop

@@ -52,7 +52,7 @@ def table(results: dict[tuple[str, str], list[Figures]], notes: dict[str, str]) 
         for name in runs[0]:
             values = [run[name] for run in runs if name in run]
             median = statistics.median(values)
-            spread = f"{_format(min(values))} – {_format(max(values))}"
+            spread = f"{_format(min(values))} to {_format(max(values))}"
             target = TARGETS.get((scenario, name), "")
             row = f"| {scenario} | {backend} | {name} | {_format(median)} | {spread} |"
             lines.append(f"{row} {len(values)} | {target} |")

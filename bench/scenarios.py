@@ -50,6 +50,7 @@ class Config:
     redis_url: str | None
     workers: int
     scale: float  # 1.0 is the full scenario; smaller for a quick look
+    duration: float  # seconds of each S1/S5 phase
 
     @property
     def server_core(self) -> int | None:
@@ -184,7 +185,7 @@ def direct_chat(config: Config, servers: list[Server], pairs: int, duration: flo
 
 def s1(config: Config) -> Figures:
     with database(config) as url, serving(config, url) as server:
-        return direct_chat(config, [server], config.n(500), duration=10)
+        return direct_chat(config, [server], config.n(500), config.duration)
 
 
 def s5(config: Config) -> Figures:
@@ -197,10 +198,12 @@ def s5(config: Config) -> Figures:
             first = serving(config, url, **settings)
             one = first.__enter__()
         except RuntimeError as error:
-            raise Unavailable(f"the server does not start with Redis: {_last_line(error)}") from None
+            raise Unavailable(
+                f"the server does not start with Redis: {_last_line(error)}"
+            ) from None
         try:
             with serving(config, url, **settings) as two:
-                return direct_chat(config, [one, two], config.n(500), duration=10)
+                return direct_chat(config, [one, two], config.n(500), config.duration)
         finally:
             first.__exit__(None, None, None)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from models.db import fetch_rows, marker
 from models.tables import Conversation, ConversationKind, Message
-from resolvers.conversations import find_direct, get_or_create_direct, require_member
+from resolvers.conversations import direct_key, find_direct, get_or_create_direct, require_member
 from resolvers.cursors import decode_cursor
-from resolvers.errors import BadUserInput, Blocked
+from resolvers.errors import BadUserInput, Blocked, NotFound
 from resolvers.records import MessageRecord, PageRecord, UserRecord
-from resolvers.users import is_blocked_between, require_user
+from resolvers.users import require_user
 from resolvers.validation import check_client_message_id, check_content, check_page_size
 from resolvers.writer import PendingSend
 
@@ -70,14 +71,17 @@ async def send_message(
     check_content(content, services.settings.max_message_chars)
     if to == viewer.id:
         raise BadUserInput("You cannot send a direct message to yourself")
-    await require_user(to)
-    if await is_blocked_between(viewer.id, to):
+    known, blocked, conversation_id = await _direct_send_state(viewer.id, to)
+    if not known:
+        raise NotFound(f"Unknown user {to!r}")
+    if blocked:
         raise Blocked("One of you has blocked the other")
     await check_send_rate(services, viewer.id)
-    conversation = await get_or_create_direct(viewer.id, to)
+    if conversation_id is None:
+        conversation_id = (await get_or_create_direct(viewer.id, to)).id
     return await services.writer.submit(
         PendingSend(
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             kind=ConversationKind.DIRECT,
             sender_id=viewer.id,
             sender_name=viewer.name,
@@ -85,6 +89,26 @@ async def send_message(
             content=content,
             client_message_id=client_message_id,
         )
+    )
+
+
+async def _direct_send_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
+    """Whether the receiver exists, whether a block stands between the two, and their
+    conversation if it exists: one round trip, as this runs on every direct send."""
+    m = [marker(index) for index in range(1, 7)]
+    rows = await fetch_rows(
+        f"SELECT (SELECT 1 FROM chat_user WHERE id = {m[0]}) AS known,"
+        f" (SELECT 1 FROM block WHERE (blocker_id = {m[1]} AND blocked_id = {m[2]})"
+        f" OR (blocker_id = {m[3]} AND blocked_id = {m[4]}) LIMIT 1) AS blocked,"
+        f" (SELECT id FROM conversation WHERE direct_key = {m[5]}) AS conversation_id",
+        [receiver, sender, receiver, receiver, sender, direct_key(sender, receiver)],
+    )
+    row = rows[0]
+    conversation_id = row["conversation_id"]
+    return (
+        row["known"] is not None,
+        row["blocked"] is not None,
+        None if conversation_id is None else int(conversation_id),
     )
 
 

@@ -7,6 +7,7 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.fanout import shared_event_executor
 from schema.limits import LimitedParser, alias_rule, depth_rule
 from schema.mutation import Mutation
 from schema.query import Query
@@ -36,4 +37,5 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=shared_event_executor(),
     )

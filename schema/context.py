@@ -17,6 +17,9 @@ class ChatContext:
     viewer: UserRecord | None
     auth_error: str | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+    # Subscription events may be executed once for every subscriber that shares them
+    # (schema/fanout.py); set by transports that encode results with orjson.
+    shared_results: bool = False
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -33,4 +36,10 @@ class ChatContext:
 
     def for_operation(self) -> ChatContext:
         """A copy with fresh loaders: loaders must not outlive one operation or event."""
-        return ChatContext(self.services, self.viewer, self.auth_error, self.connection_params)
+        return ChatContext(
+            self.services,
+            self.viewer,
+            self.auth_error,
+            self.connection_params,
+            self.shared_results,
+        )

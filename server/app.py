@@ -17,6 +17,7 @@ from resolvers.services import build_services, running
 from schema import build_schema
 from server import http_routes, pages
 from server.auth import TokenAuthority, load_secret
+from server.collector import tune_after_start_up
 from server.graphql_http import ChatGraphQL
 from server.metrics import metrics_endpoint
 from server.settings import Settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> Starlette:
             state.metrics.connections.set_function(lambda: len(state.connections))
             graphql_http.app = ChatGraphQL(state)
             async with running(services):
+                tune_after_start_up()
                 log.info("chat server ready")
                 yield
 

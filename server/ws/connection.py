@@ -206,7 +206,9 @@ class Connection:
             raise ProtocolError(closecodes.TOO_MANY_CONNECTIONS, "Too many connections")
         registry.add(viewer.id, self)
         self.viewer = viewer
-        self.context = ChatContext(self.state.services, viewer, connection_params=payload)
+        self.context = ChatContext(
+            self.state.services, viewer, connection_params=payload, shared_results=True
+        )
         if claims.expires_at is not None:
             delay = max(0.0, claims.expires_at - time.time())
             self.call_later(delay, lambda: self.close_soon(closecodes.FORBIDDEN, "Token expired"))
