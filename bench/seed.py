@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
-from models.db import migrate, tortoise_config
+from models.db import migrate, placeholders, tortoise_config
 from models.tables import (
     Conversation,
     ConversationKind,
@@ -21,6 +23,12 @@ from resolvers.conversations import direct_key
 _BATCH = 5000
 
 
+async def _insert(sql: str, rows: list[list[Any]]) -> None:
+    # Raw and in one transaction per batch: a million ORM objects would take minutes.
+    async with in_transaction() as connection:
+        await connection.execute_many(sql, rows)
+
+
 async def seed_history(url: str, viewer: str, peers: list[str], total: int) -> None:
     """Store `total` messages between `viewer` and its peers, interleaved by position, so
     that a cursor far enough from either end has a full page before it in every
@@ -28,7 +36,8 @@ async def seed_history(url: str, viewer: str, peers: list[str], total: int) -> N
     await migrate(url, 2)
     await Tortoise.init(config=tortoise_config(url, 2))
     try:
-        await User.bulk_create([User(id=user, name=user) for user in [viewer, *peers]])
+        for user in [viewer, *peers]:
+            await User.create(id=user, name=user)
         per_peer = total // len(peers)
         conversations = []
         for peer in peers:
@@ -38,37 +47,37 @@ async def seed_history(url: str, viewer: str, peers: list[str], total: int) -> N
                 last_seq=per_peer,
                 last_message_at=datetime.now(UTC),
             )
-            await Participant.bulk_create(
-                [
-                    Participant(conversation=conversation, user_id=viewer),
-                    Participant(conversation=conversation, user_id=peer),
-                ]
-            )
+            for member in (viewer, peer):
+                await Participant.create(conversation=conversation, user_id=member)
             conversations.append(conversation)
         start = datetime.now(UTC) - timedelta(days=30)
-        rows: list[Message] = []
+        fields = Message._meta.fields_map
+        columns = "id, conversation_id, seq, position, sender_id, receiver_id, content, created_at"
+        sql = f"INSERT INTO message ({columns}) VALUES ({placeholders(8)})"
+        rows: list[list[Any]] = []
         position = 0
         for seq in range(1, per_peer + 1):
             for index, conversation in enumerate(conversations):
                 position += 1
                 sender = viewer if (seq + index) % 2 else peers[index]
+                created = start + timedelta(milliseconds=position)
                 rows.append(
-                    Message(
-                        id=uuid.uuid4(),
-                        conversation=conversation,
-                        seq=seq,
-                        position=position,
-                        sender_id=sender,
-                        receiver_id=peers[index] if sender == viewer else viewer,
-                        content=f"message {seq} of a long history, about sixty characters",
-                        created_at=start + timedelta(milliseconds=position),
-                    )
+                    [
+                        fields["id"].to_db_value(uuid.uuid4(), Message),
+                        conversation.id,
+                        seq,
+                        position,
+                        sender,
+                        peers[index] if sender == viewer else viewer,
+                        f"message {seq} of a long history, about sixty characters long",
+                        fields["created_at"].to_db_value(created, Message),
+                    ]
                 )
                 if len(rows) >= _BATCH:
-                    await Message.bulk_create(rows)
+                    await _insert(sql, rows)
                     rows = []
         if rows:
-            await Message.bulk_create(rows)
+            await _insert(sql, rows)
         await StreamCounter.update_or_create(id=1, defaults={"position": position})
     finally:
         await Tortoise.close_connections()
