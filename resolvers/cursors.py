@@ -8,6 +8,7 @@ import binascii
 from resolvers.errors import BadUserInput
 
 _PREFIX = "m1:"
+_MAX_POSITION = 2**63 - 1
 
 
 def encode_cursor(position: int) -> str:
@@ -21,6 +22,11 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         raise BadUserInput("Malformed cursor") from None
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+    digits = text[len(_PREFIX) :]
+    if not text.startswith(_PREFIX) or not digits.isdigit():
         raise BadUserInput("Malformed cursor")
-    return int(text[len(_PREFIX) :])
+    position = int(digits)
+    # Positions are 64-bit in the store: a larger one would fail there, not here.
+    if position > _MAX_POSITION:
+        raise BadUserInput("Malformed cursor")
+    return position

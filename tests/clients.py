@@ -157,11 +157,12 @@ class Socket:
         raise AssertionError(f"unexpected message {message}")
 
     async def closed(self, timeout: float = 10) -> tuple[int | None, str | None]:
-        """Wait for the server to close the socket; its close code and reason."""
+        """Wait for the server to close the socket; its close code and reason. What arrives
+        meanwhile is kept in `pending`."""
         try:
             async with asyncio.timeout(timeout):
                 while True:
-                    await self.ws.recv()
+                    self.pending.append(json.loads(await self.ws.recv()))
         except websockets.ConnectionClosed as closed:
             if closed.rcvd is None:
                 return None, None

@@ -23,6 +23,9 @@ REDIS_URL = os.environ.get("REDIS_URL")
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="POSTGRES_URL is not set")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set")
 
+# The replay bound of `tight_server`: a resume past it is CURSOR_EXPIRED.
+TIGHT_MAX_REPLAY = 5
+
 
 @pytest.fixture(scope="session")
 def workdir() -> Iterator[str]:
@@ -61,6 +64,21 @@ def server(backend: str, database_factory: object) -> Iterator[Server]:
     make = database_factory
     assert callable(make)
     instance = start_server(make(backend))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def tight_server(backend: str, database_factory: object) -> Iterator[Server]:
+    """A second server per backend with a small replay bound and quick keep-alives."""
+    make = database_factory
+    assert callable(make)
+    instance = start_server(
+        make(backend),
+        max_replay=str(TIGHT_MAX_REPLAY),
+        legacy_keepalive_interval="0.5",
+        ws_ping_interval="1",
+    )
     yield instance
     instance.stop()
 

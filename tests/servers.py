@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,7 @@ def sqlite_url(directory: str) -> str:
     return f"sqlite://{directory}/chat-{uuid.uuid4().hex[:8]}.db"
 
 
-async def _admin(postgres_url: str, statement: str) -> None:
+async def _admin_async(postgres_url: str, statement: str) -> None:
     import asyncpg
 
     connection = await asyncpg.connect(postgres_url)
@@ -162,14 +163,20 @@ async def _admin(postgres_url: str, statement: str) -> None:
         await connection.close()
 
 
+def _admin(postgres_url: str, statement: str) -> None:
+    """Run one statement; in a thread of its own, so that async tests may call it too."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin_async(postgres_url, statement)).result()
+
+
 def create_postgres_database(postgres_url: str) -> str:
     """A fresh database on the server of `postgres_url`; returns its URL."""
     name = f"chat_test_{secrets.token_hex(4)}"
-    asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
+    _admin(postgres_url, f'CREATE DATABASE "{name}"')
     parts = urlsplit(postgres_url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def drop_postgres_database(postgres_url: str, database_url: str) -> None:
     name = urlsplit(database_url).path.lstrip("/")
-    asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,15 +6,10 @@ import asyncio
 
 import pytest
 
+from tests.actions import send
 from tests.clients import LEGACY_WS, TRANSPORT_WS, Http, connect
-from tests.operations import CONVERSATIONS, HISTORY, MARK_READ, NEW_MESSAGE, SEND
+from tests.operations import CONVERSATIONS, HISTORY, MARK_READ, NEW_MESSAGE
 from tests.servers import Server
-
-
-async def send(server: Server, sender: str, to: str, content: str, cid: str | None = None) -> dict:
-    http = Http(server.http_url, server.token(sender, sender.split("-")[0].title()))
-    data = await http.data(SEND, {"to": to, "content": content, "cid": cid})
-    return data["sendMessage"]
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])

@@ -1,0 +1,56 @@
+"""Nested fields go through per-operation DataLoaders: the statements behind a page do not
+grow with its size (counted by the server itself, at /metrics)."""
+
+from __future__ import annotations
+
+from tests.actions import as_user, db_queries, register, send
+from tests.clients import Http
+from tests.operations import CONVERSATIONS, HISTORY
+from tests.servers import Server
+
+PAGE = """
+query Page($with: ID!, $last: Int) {
+  messages(withUser: $with, last: $last) {
+    edges { node { id content isRead status sender { id name online isBlocked lastSeenAt } } }
+  }
+}
+"""
+
+
+async def statements(server: Server, http: Http, query: str, variables: dict) -> float:
+    """The fewest statements a query cost in three runs (other tests' stragglers only add)."""
+    costs = []
+    for _ in range(3):
+        before = await db_queries(server)
+        await http.data(query, variables)
+        costs.append(await db_queries(server) - before)
+    return min(costs)
+
+
+async def test_a_page_with_senders_costs_the_same_for_5_and_50_messages(
+    server: Server, uid
+) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    await register(server, bob)
+    for index in range(25):  # both senders on every page
+        await send(server, alice, bob, f"a{index}")
+        await send(server, bob, alice, f"b{index}")
+    http = as_user(server, bob)
+    small = await statements(server, http, PAGE, {"with": alice, "last": 5})
+    large = await statements(server, http, PAGE, {"with": alice, "last": 50})
+    assert small > 0
+    assert large == small
+    assert await statements(server, http, HISTORY, {"with": alice}) <= small
+
+
+async def test_conversations_cost_the_same_for_2_and_8_peers(server: Server, uid) -> None:
+    alice = uid("alice")
+    peers = [uid(f"peer{index}") for index in range(8)]
+    await register(server, alice, *peers)
+    for peer in peers:
+        await send(server, peer, alice, f"hello from {peer}")
+    http = as_user(server, alice)
+    few = await statements(server, http, CONVERSATIONS, {"first": 2})
+    many = await statements(server, http, CONVERSATIONS, {"first": 8})
+    assert len((await http.data(CONVERSATIONS, {"first": 8}))["conversations"]) == 8
+    assert few > 0 and many == few
