@@ -62,7 +62,15 @@ async def send_message(
     """Store a direct message and publish it; returns once it is committed.
 
     A clientMessageId already used by the viewer returns the message stored under it.
+    UNAVAILABLE when the store is overloaded or slower than the send timeout.
     """
+    async with services.writer.admitted():
+        return await _send_direct(services, viewer, to, content, client_message_id)
+
+
+async def _send_direct(
+    services: Services, viewer: UserRecord, to: str, content: str, client_message_id: str | None
+) -> MessageRecord:
     client_message_id = check_client_message_id(client_message_id)
     if client_message_id is not None:
         existing = await message_by_client_id(viewer.id, client_message_id)

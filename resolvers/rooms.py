@@ -97,7 +97,19 @@ async def send_room_message(
     """Store a room message; it is published once, on the room's channel, after commit.
 
     Only members may send (FORBIDDEN), also when retrying with a used clientMessageId.
+    UNAVAILABLE when the store is overloaded or slower than the send timeout.
     """
+    async with services.writer.admitted():
+        return await _send_to_room(services, viewer, room_id, content, client_message_id)
+
+
+async def _send_to_room(
+    services: Services,
+    viewer: UserRecord,
+    room_id: str,
+    content: str,
+    client_message_id: str | None,
+) -> MessageRecord:
     room = await require_room(room_id)
     await require_member(room.id, viewer.id)
     client_message_id = check_client_message_id(client_message_id)

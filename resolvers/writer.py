@@ -4,6 +4,8 @@ Each batch locks each of its conversations once (one UPDATE of `last_seq` per
 conversation), takes its stream positions from the counter row, inserts its rows and
 commits; only then does each sender's future resolve and the batch get published, in
 position order. The queue in front is bounded: past it, sends fail fast with UNAVAILABLE.
+A send holds its place from its first check to its commit (`admitted`), so that a slow
+database costs bounded memory and a refused send touches nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -64,6 +66,9 @@ class MessageWriter:
         self._batch_wait = batch_wait
         self._send_timeout = send_timeout
         self._queue: asyncio.Queue[PendingSend] = asyncio.Queue(maxsize=queue_size)
+        self._places = queue_size
+        self._admitted = 0
+        self._accepting = True
         self._on_commit = on_commit
         self._lookup = lookup
         self._task: asyncio.Task[None] | None = None
@@ -75,6 +80,34 @@ class MessageWriter:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    @contextlib.asynccontextmanager
+    async def admitted(self) -> AsyncIterator[None]:
+        """Hold a place for one send while it is checked, queued and committed.
+
+        There are as many places as the queue holds. Without a free one, or once the send
+        has waited `send_timeout`, the send is UNAVAILABLE; a send timed out after it was
+        queued is still written, and a retry with its clientMessageId gets it back.
+        """
+        if not self._accepting:
+            raise Unavailable("The server is shutting down; retry with the same clientMessageId")
+        if self._admitted >= self._places:
+            raise Unavailable("The message store is overloaded; retry shortly")
+        self._admitted += 1
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                yield
+        except TimeoutError:
+            raise Unavailable(
+                "The message store is slow; retry with the same clientMessageId"
+            ) from None
+        finally:
+            self._admitted -= 1
+
+    async def drain(self) -> None:
+        """Refuse new sends, and return once every queued send is committed."""
+        self._accepting = False
+        await self._queue.join()
 
     async def stop(self) -> None:
         """Write what is queued, then stop."""
@@ -88,6 +121,8 @@ class MessageWriter:
 
     async def submit(self, pending: PendingSend) -> MessageRecord:
         """Queue a send and wait until it is committed; UNAVAILABLE when overloaded or slow."""
+        if not self._accepting:
+            raise Unavailable("The server is shutting down; retry with the same clientMessageId")
         try:
             self._queue.put_nowait(pending)
         except asyncio.QueueFull:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -21,8 +22,10 @@ from server.collector import tune_after_start_up
 from server.graphql_http import ChatGraphQL
 from server.metrics import metrics_endpoint
 from server.settings import Settings
+from server.shutdown import drain, drain_on_signals
 from server.state import AppState
 from server.ws.endpoint import serve_websocket
+from server.ws.transport import KeepTransport
 
 log = logging.getLogger("chat.app")
 
@@ -63,8 +66,9 @@ def create_app(settings: Settings) -> Starlette:
             graphql_http.app = ChatGraphQL(state)
             async with running(services):
                 tune_after_start_up()
-                log.info("chat server ready")
-                yield
+                with drain_on_signals(lambda: drain(state)):
+                    log.info("chat server ready")
+                    yield
 
     app = Starlette(
         routes=[
@@ -77,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/demo", pages.demo),
             Mount("/static", pages.static_files(), name="static"),
         ],
+        middleware=[Middleware(KeepTransport)],
         lifespan=lifespan,
     )
     return app

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     ws_ping_interval: float = Field(default=20, gt=0)
     legacy_keepalive_interval: float = Field(default=15, gt=0)
     ws_per_message_deflate: bool = False
+    ws_close_timeout: float = Field(default=5, gt=0)
 
     presence_ttl: float = Field(default=30, gt=0)
     write_batch_size: int = Field(default=100, ge=1)

@@ -48,6 +48,7 @@ class AppState:
     authority: TokenAuthority
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     metrics: Metrics = field(default_factory=Metrics)
+    draining: bool = False
 
     async def authenticate(self, token: str | None) -> tuple[UserRecord, Claims]:
         """The user a token names, created on first sight; UNAUTHENTICATED otherwise."""

@@ -1,7 +1,10 @@
 """What both subprotocols share: the socket's outbound buffer, auth, and running operations.
 
-Outbound frames go through a bounded buffer drained by one writer task, so that a client
-that stops reading costs at most `outbound_buffer_bytes` before it is closed with 1013.
+Outbound frames go through a bounded buffer drained by one writer task. uvicorn's
+`websocket.send` waits while the transport's buffer is above its high-water mark, so a
+client that stops reading stalls the writer, the buffer here fills, and at
+`outbound_buffer_bytes` the socket is closed with 1013 and its frames dropped: a stalled
+reader costs at most that much (plus the transport's high-water mark) of server memory.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
 from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, ChatError, LimitExceeded
 from resolvers.records import UserRecord
@@ -29,6 +32,7 @@ from server.auth import token_from_init
 from server.graphql_http import result_payload
 from server.state import AppState
 from server.ws import closecodes
+from server.ws.transport import Abortable, transport_of
 
 log = logging.getLogger("chat.ws")
 
@@ -76,10 +80,14 @@ class Connection:
         self.viewer: UserRecord | None = None
         self.context: ChatContext | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
+        self._documents: dict[str, tuple[str, str | None]] = {}
         self._outbound: deque[str] = deque()
         self._outbound_bytes = 0
         self._wakeup = asyncio.Event()
+        self._flushed = asyncio.Event()
+        self._flushed.set()
         self._closed = False
+        self._closing: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._writer: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
@@ -96,8 +104,9 @@ class Connection:
         self._outbound.append(text)
         self._outbound_bytes += len(text)
         if self._outbound_bytes > self.settings.outbound_buffer_bytes:
-            self.close_soon(closecodes.TRY_AGAIN_LATER, "Outbound buffer full")
+            self.close_soon(closecodes.TRY_AGAIN_LATER, "Outbound buffer full", drop_unsent=True)
             return
+        self._flushed.clear()
         self._wakeup.set()
 
     async def _write_loop(self) -> None:
@@ -107,7 +116,9 @@ class Connection:
             while self._outbound:
                 text = self._outbound.popleft()
                 self._outbound_bytes -= len(text)
+                # Blocks while the peer is not reading (the transport paused writing).
                 await self.websocket.send_text(text)
+            self._flushed.set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -120,32 +131,81 @@ class Connection:
                 {self._writer, self._receiver}, return_when=asyncio.FIRST_COMPLETED
             )
             for task in done:
-                error = task.exception()
+                error = None if task.cancelled() else task.exception()
                 if isinstance(error, ProtocolError):
-                    await self.close(error.code, error.reason)
+                    self.close_soon(error.code, error.reason)
                 elif error is not None and not isinstance(
                     error, WebSocketDisconnect | OSError | RuntimeError
                 ):
                     log.error("websocket failed", exc_info=error)
-                    await self.close(1011, "Internal server error")
+                    self.close_soon(1011, "Internal server error")
         finally:
             await self._cleanup()
+            if self._closing is not None:
+                await self._closing
 
-    def close_soon(self, code: int, reason: str) -> None:
-        """Close from synchronous code (timers, the send path)."""
-        if not self._closed:
-            asyncio.get_running_loop().create_task(self.close(code, reason))
-
-    async def close(self, code: int, reason: str) -> None:
+    def close_soon(self, code: int, reason: str, *, drop_unsent: bool = False) -> None:
+        """Close from synchronous code: what is buffered goes first (bounded by the close
+        timeout) unless `drop_unsent`, for a peer that is not reading."""
         if self._closed:
             return
         self._closed = True
+        if drop_unsent:
+            self._outbound.clear()
+            self._outbound_bytes = 0
+        self._closing = asyncio.get_running_loop().create_task(self._finish(code, reason))
+
+    async def close(self, code: int, reason: str, *, drop_unsent: bool = False) -> None:
+        self.close_soon(code, reason, drop_unsent=drop_unsent)
+        if self._closing is not None:
+            # Shielded: the closing task cancels the receiver, which may be the caller.
+            await asyncio.shield(self._closing)
+
+    async def go_away(self) -> None:
+        """Server shutdown: let queries and mutations in flight answer, then close with 1001
+        so that the client reconnects elsewhere and resumes."""
+        requests = [
+            task
+            for operation_id, task in self.operations.items()
+            if not self._is_subscription(operation_id)
+        ]
+        if requests:
+            await asyncio.wait(requests, timeout=self.settings.ws_close_timeout)
+        await self.close(closecodes.GOING_AWAY, "Server shutting down")
+
+    def _is_subscription(self, operation_id: str) -> bool:
+        query, operation_name = self._documents.get(operation_id, ("", None))
+        try:
+            operation = get_operation_ast(parse(query), operation_name)
+        except GraphQLSyntaxError:
+            return False
+        return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+    async def _finish(self, code: int, reason: str) -> None:
+        timeout = self.settings.ws_close_timeout
+        if self._outbound and self._writer is not None and not self._writer.done():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._flushed.wait()
         for task in (self._writer, self._receiver):
-            if task is not None and task is not asyncio.current_task():
+            if task is not None:
                 task.cancel()
-        if self.websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await self.websocket.close(code, reason)
+        # The close frame waits until the peer has read what the transport holds; a peer
+        # that has not read that far within the close timeout never will: cut it off, so
+        # that its socket and buffers are freed.
+        transport = transport_of(self.websocket)
+        try:
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                async with asyncio.timeout(timeout):
+                    await self.websocket.close(code, reason)
+        except TimeoutError:
+            if transport is not None:
+                transport.abort()
+            return
+        except Exception:  # the peer is gone already
+            return
+        if transport is not None:
+            asyncio.get_running_loop().call_later(timeout, _abort_if_unread, transport)
 
     async def _cleanup(self) -> None:
         self._closed = True
@@ -235,14 +295,19 @@ class Connection:
             return
         task = asyncio.create_task(self._run_operation(operation_id, payload, emit, fail, finish))
         self.operations[operation_id] = task
+        query, operation_name = payload.get("query"), payload.get("operationName")
+        if isinstance(query, str) and isinstance(operation_name, str | None):
+            self._documents[operation_id] = (query, operation_name)
         task.add_done_callback(lambda _: self._forget(operation_id, task))
 
     def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
         if self.operations.get(operation_id) is task:
             del self.operations[operation_id]
+            self._documents.pop(operation_id, None)
 
     def stop_operation(self, operation_id: str) -> bool:
         task = self.operations.pop(operation_id, None)
+        self._documents.pop(operation_id, None)
         if task is None:
             return False
         task.cancel()
@@ -264,7 +329,9 @@ class Connection:
             async for result in stream:
                 slow = _slow_consumer(result)
                 if slow:
-                    self.close_soon(closecodes.TRY_AGAIN_LATER, "Subscriber fell behind")
+                    self.close_soon(
+                        closecodes.TRY_AGAIN_LATER, "Subscriber fell behind", drop_unsent=True
+                    )
                     return
                 if result.errors and result.data is None:
                     fail(operation_id, result_payload(result)["errors"])
@@ -294,6 +361,11 @@ class Connection:
         async for result in results:
             assert isinstance(result, ExecutionResult)
             yield result
+
+
+def _abort_if_unread(transport: Abortable) -> None:
+    if transport.get_write_buffer_size() > 0:
+        transport.abort()
 
 
 def _slow_consumer(result: ExecutionResult) -> bool:

@@ -27,6 +27,9 @@ async def serve_websocket(websocket: WebSocket, state: AppState) -> None:
         await websocket.close(closecodes.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
     await websocket.accept(subprotocol=protocol)
+    if state.draining:
+        await websocket.close(closecodes.GOING_AWAY, "Server shutting down")
+        return
     connection = Connection(websocket, state)
     handler = (
         transport_ws.TransportWsHandler(connection)
