@@ -141,11 +141,16 @@ class Listener:
         for channel, future in list(self._wanted.items()):
             if future.done():
                 self._wanted[channel] = loop.create_future()
-        if self._wanted:
-            await pubsub.execute_command(self._subscribe, *self._wanted)
-            self._unconfirmed.update(self._wanted.keys())
-        else:
-            await pubsub.execute_command("PING")
+        await pubsub.execute_command("PING")
+        # Channels may be wanted or dropped while a SUBSCRIBE is on its way: repeat until
+        # what was sent matches what is wanted.
+        sent: set[bytes] = set()
+        while todo := [channel for channel in self._wanted if channel not in sent]:
+            await pubsub.execute_command(self._subscribe, *todo)
+            self._unconfirmed.update(todo)
+            sent.update(todo)
+        if stale := [channel for channel in sent if channel not in self._wanted]:
+            await pubsub.execute_command(self._unsubscribe, *stale)
         self._resync_pending = True
         if self.reason != "not connected yet":
             log.info("redis pub/sub connection restored")

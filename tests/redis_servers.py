@@ -37,8 +37,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def log_path(self) -> Path:
+        return self.directory / f"redis-{self.port}.log"
+
     def start(self) -> None:
-        log = (self.directory / f"redis-{self.port}.log").open("ab")
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -67,7 +71,10 @@ class RedisServer:
                     client.ping()
                     return
                 except redis.ConnectionError:
-                    if time.monotonic() > deadline or self.process.poll() is not None:
+                    if self.process.poll() is not None:
+                        log_text = self.log_path.read_text()
+                        raise RuntimeError(f"redis-server exited: {log_text}") from None
+                    if time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)
         finally:
@@ -84,6 +91,20 @@ class RedisServer:
         self.start()
 
 
+def _start_on_a_free_port(directory: Path, options: list[str], attempts: int = 3) -> RedisServer:
+    # Another process may take the port between our probe and redis-server's bind.
+    failures = []
+    for _ in range(attempts):
+        server = RedisServer(free_port(), directory, options)
+        try:
+            server.start()
+        except RuntimeError as error:
+            failures.append(str(error))
+            continue
+        return server
+    raise RuntimeError("\n".join(failures))
+
+
 @contextmanager
 def redis_servers(count: int, *options: str) -> Iterator[list[RedisServer]]:
     """`count` redis-server processes on free ports, killed and removed at the end."""
@@ -92,9 +113,7 @@ def redis_servers(count: int, *options: str) -> Iterator[list[RedisServer]]:
         servers: list[RedisServer] = []
         try:
             for _ in range(count):
-                server = RedisServer(free_port(), Path(directory), list(options))
-                servers.append(server)
-                server.start()
+                servers.append(_start_on_a_free_port(Path(directory), list(options)))
             yield servers
         finally:
             for server in servers:
