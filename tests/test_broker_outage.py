@@ -88,6 +88,13 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     await Http(a.http_url, a.token(bob)).data(MARK_READ, {"from": alice})
     await sender_view.expect_nothing(receipts, 0.5)
 
+    # A client that connects and subscribes while Redis is down is served from the store,
+    # and goes live once Redis is back.
+    late = await connect(b.ws_url, b.token(bob))
+    late_op = await late.subscribe(NEW_MESSAGE, {"after": first["cursor"]})
+    replayed = [(await late.next_data(late_op))["newMessage"] for _ in during]
+    assert [m["id"] for m in replayed] == [m["id"] for m in during]
+
     own_redis.start()
     await wait_ready(a, expected=True)
     await wait_ready(b, expected=True)
@@ -101,6 +108,8 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     assert moved == {"DELIVERED": 4, "READ": 4}
     after = await send("after")
     live = (await remote.next_data(remote_op))["newMessage"]
+    assert (await late.next_data(late_op))["newMessage"]["id"] == after["id"]
+    await late.close()
     assert (live["id"], live["seq"]) == (after["id"], 5)
     await remote.expect_nothing(remote_op, 0.5)
     await remote.close()
