@@ -109,6 +109,11 @@ class Broker(ABC):
         """Whether the broker reaches every instance, and why not."""
         return True, "ok"
 
+    @property
+    def dropped_events(self) -> int:
+        """Events that could not be sent to the other instances."""
+        return 0
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channels: Iterable[str] = ()) -> AsyncIterator[Subscription]:
         subscription = Subscription(self, self._queue_size)

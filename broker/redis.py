@@ -87,6 +87,10 @@ class RedisBroker(Broker):
             return False, self._outbox.reason
         return True, "ok"
 
+    @property
+    def dropped_events(self) -> int:
+        return self._outbox.dropped
+
     async def _channel_opened(self, channel: str) -> None:
         redis_channel = self._redis_channel(channel)
         await self._listener_for(redis_channel).add(redis_channel)

@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.chat = state
             state.metrics.count_queries()
             state.metrics.connections.set_function(lambda: len(state.connections))
+            state.metrics.watch_broker(services.broker)
             graphql_http.app = ChatGraphQL(state)
             async with running(services):
                 tune_after_start_up()

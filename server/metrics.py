@@ -9,6 +9,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 
+from broker import Broker
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -19,6 +21,18 @@ class Metrics:
         self.connections = Gauge(
             "chat_connections", "Live WebSocket connections", registry=self.registry
         )
+        self.broker_up = Gauge(
+            "chat_broker_up", "1 while the broker reaches every instance", registry=self.registry
+        )
+        self.broker_dropped = Gauge(
+            "chat_broker_dropped_events",
+            "Events not sent to other instances (broker down or behind); refilled from the store",
+            registry=self.registry,
+        )
+
+    def watch_broker(self, broker: Broker) -> None:
+        self.broker_up.set_function(lambda: float(broker.health()[0]))
+        self.broker_dropped.set_function(lambda: float(broker.dropped_events))
 
     def count_queries(self) -> None:
         """Count every statement Tortoise issues (it logs each at DEBUG)."""

@@ -23,6 +23,14 @@ async def ready(server: Server) -> httpx.Response:
         return await client.get(f"{server.http_url}/readyz")
 
 
+async def metric(server: Server, name: str) -> float:
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{server.http_url}/metrics")).text
+    values = [line.split()[1] for line in text.splitlines() if line.startswith(f"{name} ")]
+    assert len(values) == 1, text
+    return float(values[0])
+
+
 async def wait_ready(server: Server, expected: bool, timeout: float = 30) -> dict:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -85,6 +93,8 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     got = [(await local.next_data(local_op))["newMessage"] for _ in during]
     assert [m["seq"] for m in got] == [2, 3, 4]
     await remote.expect_nothing(remote_op, 0.5)
+    assert await metric(a, "chat_broker_up") == 0
+    assert await metric(a, "chat_broker_dropped_events") >= 3
     await Http(a.http_url, a.token(bob)).data(MARK_READ, {"from": alice})
     await sender_view.expect_nothing(receipts, 0.5)
 
@@ -98,6 +108,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     own_redis.start()
     await wait_ready(a, expected=True)
     await wait_ready(b, expected=True)
+    assert await metric(a, "chat_broker_up") == 1
     caught_up = [(await remote.next_data(remote_op, 30))["newMessage"] for _ in during]
     assert [m["id"] for m in caught_up] == [m["id"] for m in during]
     # The receipts moved meanwhile reach alice too.
