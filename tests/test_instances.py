@@ -101,9 +101,9 @@ async def test_presence_and_typing_cross_instances(pair: tuple[Server, Server], 
     assert (started["userId"], started["isTyping"]) == (bob, True)
     await watcher.expect_nothing(typing, 0.5)
     await asyncio.sleep(1.5)
-    await on_a.data(START_TYPING, {"to": alice})
     loop = asyncio.get_running_loop()
-    last_start = loop.time()
+    last_start = loop.time()  # taken before the call: its deadline is set after this
+    await on_a.data(START_TYPING, {"to": alice})
     event = (await watcher.next_data(typing, timeout=15))["typing"]
     if event["isTyping"]:  # the later start may be announced again: a second has passed
         event = (await watcher.next_data(typing, timeout=15))["typing"]
