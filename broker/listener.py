@@ -105,8 +105,13 @@ class Listener:
         try:
             await pubsub.execute_command(command, channel)
         except (RedisError, OSError) as error:
-            # The read loop sees the broken connection too and reconnects.
+            # Drop the connection: the read loop then reconnects, subscribes everything
+            # wanted and resyncs, rather than leave this channel silently unsubscribed.
             log.debug("%s failed: %s", command, describe(error))
+            if self._pubsub is pubsub:
+                self.up = False
+                self.reason = f"redis unreachable: {describe(error)}"
+                await self._close()
             return
         if command == self._subscribe:
             self._unconfirmed[channel] += 1
@@ -124,8 +129,10 @@ class Listener:
                 backoff = _BACKOFF_FIRST
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as error:
-                if self.up:
+            except Exception as error:  # the loop must outlive any failure of a connection
+                if not isinstance(error, RedisError | OSError):
+                    log.exception("redis pub/sub read failed")
+                elif self.up:
                     log.warning("redis pub/sub connection lost: %s", describe(error))
                 self.up = False
                 self.reason = f"redis unreachable: {describe(error)}"

@@ -92,7 +92,9 @@ class Outbox:
                     await self._send(batch)
                 except asyncio.CancelledError:
                     raise
-                except (RedisError, OSError) as error:
+                except Exception as error:  # the loop must outlive any failure to send
+                    if not isinstance(error, RedisError | OSError):
+                        log.exception("redis publish failed")
                     self._fail(error)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, _BACKOFF_MAX)

@@ -10,6 +10,7 @@ deployments (and test runs) sharing one Redis never see each other's events.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -21,6 +22,8 @@ from redis.backoff import NoBackoff
 from broker.base import RESYNC, Broker, Subscription
 from broker.listener import Listener
 from broker.outbox import Batch, Outbox
+
+log = logging.getLogger(__name__)
 
 RedisClient = Redis | RedisCluster
 
@@ -107,7 +110,11 @@ class RedisBroker(Broker):
     def _received(self, channel: bytes, payload: bytes) -> None:
         if payload[:_ORIGIN_BYTES] == self._origin:
             return
-        data = orjson.loads(payload[_ORIGIN_BYTES:])
+        try:
+            data = orjson.loads(payload[_ORIGIN_BYTES:])
+        except orjson.JSONDecodeError:
+            log.warning("ignored a malformed event on %r", channel)
+            return
         if channel == self._control:
             if data.get("type") == RESYNC:
                 self.resync_local()
