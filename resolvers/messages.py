@@ -12,7 +12,12 @@ from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, Blocked, NotFound
 from resolvers.records import MessageRecord, PageRecord, UserRecord
 from resolvers.users import require_user
-from resolvers.validation import check_client_message_id, check_content, check_page_size
+from resolvers.validation import (
+    check_client_message_id,
+    check_content,
+    check_page_size,
+    is_user_id,
+)
 from resolvers.writer import PendingSend
 
 if TYPE_CHECKING:
@@ -79,7 +84,9 @@ async def _send_direct(
     check_content(content, services.settings.max_message_chars)
     if to == viewer.id:
         raise BadUserInput("You cannot send a direct message to yourself")
-    known, blocked, conversation_id = await _direct_send_state(viewer.id, to)
+    known, blocked, conversation_id = (
+        await _direct_send_state(viewer.id, to) if is_user_id(to) else (False, False, None)
+    )
     if not known:
         raise NotFound(f"Unknown user {to!r}")
     if blocked:

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from models.tables import Block, User
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.records import UserRecord
-from resolvers.validation import check_user_id
+from resolvers.validation import check_user_id, display_name, user_ids_only
 
 _MAX_CACHED = 100_000
 
@@ -30,7 +30,7 @@ class UserDirectory:
     async def ensure(self, user_id: str, name: str | None) -> UserRecord:
         """The user named by a valid token, created or renamed as the token says."""
         check_user_id(user_id)
-        name = (name or user_id)[:200]
+        name = display_name(name, user_id)
         if self._names.get(user_id) == name:
             self._names.move_to_end(user_id)
             return UserRecord(id=user_id, name=name)
@@ -50,7 +50,7 @@ class UserDirectory:
 
 
 async def users_by_id(user_ids: Iterable[str]) -> dict[str, UserRecord]:
-    ids = list(dict.fromkeys(user_ids))
+    ids = user_ids_only(user_ids)
     if not ids:
         return {}
     return {user.id: _record(user) for user in await User.filter(id__in=ids)}
@@ -91,7 +91,7 @@ async def unblock_user(viewer_id: str, user_id: str) -> UserRecord:
 
 async def blocked_by_viewer(viewer_id: str, user_ids: Iterable[str]) -> set[str]:
     """Which of these users the viewer has blocked."""
-    ids = list(set(user_ids))
+    ids = user_ids_only(user_ids)
     if not ids:
         return set()
     rows = await Block.filter(blocker_id=viewer_id, blocked_id__in=ids).values_list(
@@ -102,7 +102,7 @@ async def blocked_by_viewer(viewer_id: str, user_ids: Iterable[str]) -> set[str]
 
 async def blockers_of(user_id: str, user_ids: Iterable[str]) -> set[str]:
     """Which of these users have blocked `user_id`."""
-    ids = list(set(user_ids))
+    ids = user_ids_only(user_ids)
     if not ids:
         return set()
     rows = await Block.filter(blocked_id=user_id, blocker_id__in=ids).values_list(

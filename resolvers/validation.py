@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from resolvers.errors import BadUserInput
 
@@ -25,6 +26,8 @@ def check_client_message_id(client_message_id: str | None) -> str | None:
         return None
     if not client_message_id or len(client_message_id) > 128:
         raise BadUserInput("clientMessageId must be 1 to 128 characters")
+    if _CONTROL.search(client_message_id):
+        raise BadUserInput("clientMessageId contains control characters")
     return client_message_id
 
 
@@ -45,7 +48,24 @@ def check_page_size(value: int | None, maximum: int, name: str) -> int | None:
     return value
 
 
+def is_user_id(value: str) -> bool:
+    """Whether a string can name a user: 1 to 128 characters, none of them control
+    characters (PostgreSQL cannot even compare text holding NUL)."""
+    return 0 < len(value) <= 128 and not _CONTROL.search(value)
+
+
+def user_ids_only(values: Iterable[str]) -> list[str]:
+    """The strings that can name a user, once each: the others name nobody."""
+    return [value for value in dict.fromkeys(values) if is_user_id(value)]
+
+
 def check_user_id(user_id: str) -> str:
-    if not user_id or len(user_id) > 128:
-        raise BadUserInput("A user id is 1 to 128 characters")
+    if not is_user_id(user_id):
+        raise BadUserInput("A user id is 1 to 128 characters, none of them control characters")
     return user_id
+
+
+def display_name(name: str | None, user_id: str) -> str:
+    """A name as shown to others: control characters dropped, at most 200 characters."""
+    cleaned = _CONTROL.sub("", name or "").strip()
+    return (cleaned or user_id)[:200]

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.tables import ServerSecret
 from resolvers.errors import Unauthenticated
+from resolvers.validation import is_user_id
 
 _ALGORITHM = "HS256"
 _SECRET_NAME = "jwt_secret"
@@ -49,7 +50,7 @@ class TokenAuthority:
         user_id = claims.get("sub")
         name = claims.get("name")
         expires = claims.get("exp")
-        if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
+        if not isinstance(user_id, str) or not is_user_id(user_id):
             raise Unauthenticated("The token's subject is not a user id")
         return Claims(
             user_id=user_id,

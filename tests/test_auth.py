@@ -126,3 +126,18 @@ async def test_a_new_name_in_the_token_renames_the_user(server: Server, uid) -> 
     socket = await connect(server.ws_url, server.token(alice, "Ally"))
     assert (await query_over(socket, ME))["me"]["name"] == "Ally"
     await socket.close()
+
+
+async def test_a_subject_that_cannot_name_a_user_is_refused(server: Server) -> None:
+    for subject in ("nul\x00inside", "bell\x07", "x" * 129):
+        token = server.token(subject)
+        assert await Http(server.http_url, token).error_code(ME) == "UNAUTHENTICATED"
+        socket = await Socket.connect(server.ws_url, TRANSPORT_WS)
+        await socket.send({"type": "connection_init", "payload": {"authToken": token}})
+        assert (await socket.closed())[0] == 4403, subject
+
+
+async def test_control_characters_are_dropped_from_names(server: Server, uid) -> None:
+    alice = uid("alice")
+    http = Http(server.http_url, server.token(alice, "Ali\x00ce\x07"))
+    assert (await http.data(ME))["me"] == {"id": alice, "name": "Alice"}

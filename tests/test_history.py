@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 
 from tests.actions import as_user, register, send, send_many
-from tests.clients import Http
-from tests.operations import CONVERSATIONS, HISTORY, MARK_READ, SEND, START_TYPING
+from tests.clients import Http, connect
+from tests.operations import (
+    BLOCK,
+    CONVERSATIONS,
+    HISTORY,
+    MARK_READ,
+    PRESENCE,
+    SEND,
+    START_TYPING,
+)
 from tests.servers import Server
 
 
@@ -169,3 +177,25 @@ async def test_send_checks_its_receiver(server: Server, uid) -> None:
     )
     assert await http.error_code(MARK_READ, {"from": "nobody-" + alice}) == "NOT_FOUND"
     assert await Http(server.http_url).error_code(SEND, unknown) == "UNAUTHENTICATED"
+
+
+async def test_ids_that_cannot_name_a_user_name_nobody(server: Server, uid) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    await register(server, alice, bob)
+    http = as_user(server, alice)
+    nul = "nul\x00" + bob
+    query = "query($id: ID!, $ids: [ID!]!) { user(id: $id) { id } users(ids: $ids) { id } }"
+    data = await http.data(query, {"id": nul, "ids": [nul, bob]})
+    assert data == {"user": None, "users": [{"id": bob}]}
+    assert await http.error_code(HISTORY, {"with": nul}) == "NOT_FOUND"
+    assert await http.error_code(SEND, {"to": nul, "content": "hi", "cid": None}) == "NOT_FOUND"
+    assert await http.error_code(MARK_READ, {"from": nul}) == "NOT_FOUND"
+    assert await http.error_code(START_TYPING, {"to": nul}) == "NOT_FOUND"
+    assert await http.error_code(BLOCK, {"id": nul}) == "NOT_FOUND"
+    bad_cid = {"to": bob, "content": "hi", "cid": "c\x00"}
+    assert await http.error_code(SEND, bad_cid) == "BAD_USER_INPUT"
+    socket = await connect(server.ws_url, server.token(alice))
+    op = await socket.subscribe(PRESENCE, {"ids": [nul, bob]})
+    assert (await socket.next_data(op))["presence"]["userId"] == bob
+    await socket.expect_nothing(op, wait=0.3)
+    await socket.close()
