@@ -29,7 +29,7 @@ def build_schema(
     extensions: list[object] = [
         lambda: LimitedParser(max_tokens),
         lambda: AddValidationRules(rules),
-        ValidationCache(maxsize=_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=_CACHE_SIZE),  # the cache itself is shared
     ]
     return strawberry.Schema(
         query=Query,

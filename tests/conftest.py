@@ -15,6 +15,7 @@ from tests.servers import (
     drop_postgres_database,
     sqlite_url,
     start_server,
+    stored_secret,
 )
 
 POSTGRES_URL = os.environ.get("POSTGRES_URL")
@@ -70,15 +71,18 @@ def server(backend: str, database_factory: object) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def tight_server(backend: str, database_factory: object) -> Iterator[Server]:
-    """A second server per backend with a small replay bound and quick keep-alives."""
+    """A second server per backend with a small replay bound and quick keep-alives, started
+    without a configured secret: it generates one and keeps it in its database."""
     make = database_factory
     assert callable(make)
     instance = start_server(
         make(backend),
+        secret=None,
         max_replay=str(TIGHT_MAX_REPLAY),
         legacy_keepalive_interval="0.5",
         ws_ping_interval="1",
     )
+    instance.secret = stored_secret(instance.env["CHAT_DATABASE_URL"])
     yield instance
     instance.stop()
 

@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -167,6 +169,32 @@ def _admin(postgres_url: str, statement: str) -> None:
     """Run one statement; in a thread of its own, so that async tests may call it too."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, _admin_async(postgres_url, statement)).result()
+
+
+async def _fetch_async(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        return [tuple(record) for record in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
+def run_sql(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Run one statement on a server's database, behind its back; the rows it returns."""
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://").split("?")[0]
+        with sqlite3.connect(path, timeout=30) as connection:
+            return list(connection.execute(sql))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _fetch_async(database_url, sql)).result()
+
+
+def stored_secret(database_url: str) -> str:
+    """The JWT secret a server generated and kept in its database."""
+    [(value,)] = run_sql(database_url, "SELECT value FROM server_secret WHERE name = 'jwt_secret'")
+    return str(value)
 
 
 def create_postgres_database(postgres_url: str) -> str:

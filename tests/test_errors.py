@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-
-import asyncpg
 
 from tests.actions import as_user, register
 from tests.clients import connect
 from tests.operations import BLOCK
-from tests.servers import Server
+from tests.servers import Server, run_sql
 
 
 async def test_parse_and_validation_failures(server: Server, uid) -> None:
@@ -28,17 +25,8 @@ async def test_parse_and_validation_failures(server: Server, uid) -> None:
     await socket.close()
 
 
-async def rename_table(database_url: str, old: str, new: str) -> None:
-    statement = f"ALTER TABLE {old} RENAME TO {new}"
-    if database_url.startswith("sqlite://"):
-        with sqlite3.connect(database_url.removeprefix("sqlite://"), timeout=30) as connection:
-            connection.execute(statement)
-        return
-    connection = await asyncpg.connect(database_url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+def rename_table(database_url: str, old: str, new: str) -> None:
+    run_sql(database_url, f"ALTER TABLE {old} RENAME TO {new}")
 
 
 async def test_an_unexpected_fault_is_masked_and_logged(tight_server: Server, uid) -> None:
@@ -48,11 +36,11 @@ async def test_an_unexpected_fault_is_masked_and_logged(tight_server: Server, ui
     await register(server, alice, bob)
     database_url = server.env["CHAT_DATABASE_URL"]
     log_before = len(server.log())
-    await rename_table(database_url, "block", "block_elsewhere")
+    rename_table(database_url, "block", "block_elsewhere")
     try:
         body = await as_user(server, alice).execute(BLOCK, {"id": bob})
     finally:
-        await rename_table(database_url, "block_elsewhere", "block")
+        rename_table(database_url, "block_elsewhere", "block")
     assert body["data"] is None
     [error] = body["errors"]
     assert error["message"] == "Internal server error"

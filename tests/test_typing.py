@@ -26,6 +26,7 @@ async def test_typing_reaches_the_peer_and_stops_by_itself(server: Server, uid) 
     event = (await peer.next_data(peer_op))["typing"]
     assert event["userId"] == alice and event["isTyping"] is True and event["roomId"] is None
     assert event["conversationId"]
+    await stop_typing_stops_at_once(server, uid)  # meanwhile
     stopped = (await peer.next_data(peer_op, timeout=15))["typing"]
     assert stopped == {**event, "isTyping": False}
     # It lasted its 5 s (timers only ever fire late, never early).
@@ -35,16 +36,16 @@ async def test_typing_reaches_the_peer_and_stops_by_itself(server: Server, uid) 
     await typist.close()
 
 
-async def test_stop_typing_stops_at_once(server: Server, uid) -> None:
-    alice, bob = uid("alice"), uid("bob")
-    await register(server, alice, bob)
-    peer = await connect(server.ws_url, server.token(bob))
+async def stop_typing_stops_at_once(server: Server, uid) -> None:
+    carol, dave = uid("carol"), uid("dave")
+    await register(server, carol, dave)
+    peer = await connect(server.ws_url, server.token(dave))
     op = await peer.subscribe(TYPING)
     await asyncio.sleep(SETTLE)
-    http = as_user(server, alice)
-    await http.data(START_TYPING, {"to": bob})
+    http = as_user(server, carol)
+    await http.data(START_TYPING, {"to": dave})
     assert (await peer.next_data(op))["typing"]["isTyping"] is True
-    assert (await http.data(STOP_TYPING, {"to": bob}))["stopTyping"] is True
+    assert (await http.data(STOP_TYPING, {"to": dave}))["stopTyping"] is True
     assert (await peer.next_data(op, timeout=3))["typing"]["isTyping"] is False
     await peer.expect_nothing(op, wait=0.3)
     await peer.close()
