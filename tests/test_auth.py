@@ -35,6 +35,15 @@ def forged(user_id: str) -> str:
     return jwt.encode({"sub": user_id, "exp": int(time.time()) + 60}, "another-secret-" + "y" * 32)
 
 
+def unsigned(user_id: str) -> str:
+    return jwt.encode({"sub": user_id}, None, algorithm="none")
+
+
+def without_subject(server: Server) -> str:
+    assert server.secret is not None
+    return jwt.encode({"name": "Nobody", "exp": int(time.time()) + 60}, server.secret)
+
+
 async def query_over(socket: Socket, query: str) -> dict[str, Any]:
     op = await socket.subscribe(query)
     data = await socket.next_data(op)
@@ -60,6 +69,8 @@ def rejected_payloads(server: Server, user_id: str) -> list[dict[str, Any] | Non
         {"authToken": ""},
         {"authToken": "not-a-jwt"},
         {"authToken": forged(user_id)},
+        {"authToken": unsigned(user_id)},
+        {"token": without_subject(server)},
         {"Authorization": "Bearer " + server.token(user_id, ttl=-10)},
         {"headers": {"Authorization": "Basic dXNlcjpwYXNz"}},
     ]
@@ -100,7 +111,15 @@ async def test_a_token_that_expires_on_a_live_socket_closes_it(server: Server, u
 
 async def test_http_refuses_missing_bad_and_expired_tokens(server: Server, uid) -> None:
     alice = uid("alice")
-    for token in (None, "not-a-jwt", forged(alice), server.token(alice, ttl=-10)):
+    tokens = [
+        None,
+        "not-a-jwt",
+        forged(alice),
+        unsigned(alice),
+        without_subject(server),
+        server.token(alice, ttl=-10),
+    ]
+    for token in tokens:
         assert await Http(server.http_url, token).error_code(ME) == "UNAUTHENTICATED", token
     body = await Http(server.http_url, "not-a-jwt").execute(ME)
     assert body["data"] is None

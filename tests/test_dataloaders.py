@@ -3,9 +3,11 @@ grow with its size (counted by the server itself, at /metrics)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.actions import as_user, db_queries, register, send
-from tests.clients import Http
-from tests.operations import CONVERSATIONS, HISTORY
+from tests.clients import Http, connect
+from tests.operations import CONVERSATIONS, HISTORY, SEND
 from tests.servers import Server
 
 PAGE = """
@@ -14,6 +16,10 @@ query Page($with: ID!, $last: Int) {
     edges { node { id content isRead status sender { id name online isBlocked lastSeenAt } } }
   }
 }
+"""
+
+ON_MESSAGE_WITH_SENDER = """
+subscription { newMessage { id content sender { id name isBlocked } } }
 """
 
 
@@ -54,3 +60,20 @@ async def test_conversations_cost_the_same_for_2_and_8_peers(server: Server, uid
     many = await statements(server, http, CONVERSATIONS, {"first": 8})
     assert len((await http.data(CONVERSATIONS, {"first": 8}))["conversations"]) == 8
     assert few > 0 and many == few
+
+
+async def test_loaders_do_not_outlive_a_subscription_event(server: Server, uid) -> None:
+    """Each event of a subscription sees the current state, not what an earlier one loaded."""
+    alice, bob = uid("alice"), uid("bob")
+    await register(server, alice, bob)
+    socket = await connect(server.ws_url, server.token(bob))
+    op = await socket.subscribe(ON_MESSAGE_WITH_SENDER)
+    await asyncio.sleep(0.5)
+    await send(server, alice, bob, "first")
+    first = (await socket.next_data(op))["newMessage"]
+    assert first["sender"]["name"] == "Alice" and first["sender"]["isBlocked"] is False
+    renamed = Http(server.http_url, server.token(alice, "Alicia"))
+    await renamed.data(SEND, {"to": bob, "content": "second", "cid": None})
+    second = (await socket.next_data(op))["newMessage"]
+    assert second["sender"]["name"] == "Alicia"
+    await socket.close()

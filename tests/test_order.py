@@ -59,3 +59,25 @@ async def test_the_senders_other_devices_see_its_messages(server: Server, uid) -
     received = (await phone.next_data(op))["newMessage"]
     assert received["id"] == sent["id"] and received["senderId"] == alice
     await phone.close()
+
+
+async def test_both_parties_writing_at_once_share_one_gapless_order(server: Server, uid) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    await register(server, alice, bob)
+    watchers = [await connect(server.ws_url, server.token(user)) for user in (alice, bob)]
+    ops = [await watcher.subscribe(NEW_MESSAGE) for watcher in watchers]
+    await asyncio.sleep(0.5)
+
+    async def write(sender: str, receiver: str) -> None:
+        for index in range(PER_SENDER):
+            await send(server, sender, receiver, f"{sender} {index}")
+
+    await asyncio.gather(write(alice, bob), write(bob, alice))
+    for watcher, op in zip(watchers, ops, strict=True):
+        received = [(await watcher.next_data(op))["newMessage"] for _ in range(2 * PER_SENDER)]
+        assert [message["seq"] for message in received] == list(range(1, 2 * PER_SENDER + 1))
+        for sender in (alice, bob):
+            mine = [m["content"] for m in received if m["senderId"] == sender]
+            assert mine == [f"{sender} {index}" for index in range(PER_SENDER)]
+        await watcher.expect_nothing(op, wait=0.3)
+        await watcher.close()
