@@ -20,13 +20,18 @@ CLIENTS = Path(__file__).resolve().parent.parent / "clients"
 on_sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
-def require_node_modules() -> None:
-    """Skip locally when `npm ci` has not run in clients/; CI installs them and must not skip."""
-    if shutil.which("node") and (CLIENTS / "node_modules").is_dir():
+def require(present: bool, what: str, how: str) -> None:
+    """Skip locally when a client tool is missing; in CI (which installs it) fail instead."""
+    if present:
         return
     if os.environ.get("CI"):
-        pytest.fail("node and clients/node_modules are required in CI (.ci/run installs them)")
-    pytest.skip("clients/node_modules is missing: run `npm ci` in clients/")
+        pytest.fail(f"{what} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{what} is missing: {how}")
+
+
+def require_node_modules() -> None:
+    present = shutil.which("node") is not None and (CLIENTS / "node_modules").is_dir()
+    require(present, "clients/node_modules", "run scripts/clients-setup")
 
 
 def chat_settings(server: Server, uid: Any, **extra: Any) -> dict[str, Any]:
