@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 # The type of the event a broker hands every local subscription after it may have lost
@@ -94,6 +94,8 @@ class Broker(ABC):
     def __init__(self, queue_size: int = 1000) -> None:
         self._local: dict[str, set[Subscription]] = {}
         self._queue_size = queue_size
+        # Called with each event that arrives for local subscribers (metrics watch lag).
+        self.observers: list[Callable[[dict[str, Any]], None]] = []
 
     @abstractmethod
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
@@ -130,6 +132,8 @@ class Broker(ABC):
         subscribers = self._local.get(channel)
         if not subscribers:
             return
+        for observe in self.observers:
+            observe(data)
         envelope = Envelope(channel, data)
         for subscription in subscribers:
             subscription.push(envelope)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from resolvers.errors import RateLimited
+from resolvers.telemetry import Telemetry
 
 _MAX_TRACKED = 100_000
 
@@ -14,8 +15,11 @@ _MAX_TRACKED = 100_000
 class RateLimiter:
     """Token buckets in this process's memory (the Redis limiter shares them between instances)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, telemetry: Telemetry | None = None
+    ) -> None:
         self._clock = clock
+        self._telemetry = telemetry or Telemetry()
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     async def acquire(self, key: str, rate: float, burst: float) -> float:
@@ -37,4 +41,5 @@ class RateLimiter:
         """RATE_LIMITED with `retryAfter` when the bucket is empty."""
         wait = await self.acquire(key, rate, burst)
         if wait > 0:
+            self._telemetry.refused(what)
             raise RateLimited(f"Too many {what}; retry in {wait:.2f} s", retry_after=wait)

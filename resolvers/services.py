@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from broker import Broker, RedisBroker, RedisClient, create_broker
 from broker.channels import room_channel, user_channel
@@ -16,6 +16,7 @@ from resolvers.presence_redis import RedisPresence
 from resolvers.ratelimit import RateLimiter
 from resolvers.receipts import DeliveryTracker
 from resolvers.records import MessageRecord
+from resolvers.telemetry import Telemetry
 from resolvers.typing import TypingTracker
 from resolvers.typing_redis import RedisTypingTracker
 from resolvers.users import UserDirectory
@@ -35,6 +36,7 @@ class Services:
     users: UserDirectory
     # The broker's Redis client, shared by the other Redis-backed parts; None without Redis.
     redis: RedisClient | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:
@@ -49,30 +51,38 @@ async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) ->
                 await broker.publish(user_channel(message.receiver_id), event)
 
 
-def build_services(settings: Settings, broker: Broker | None = None) -> Services:
+def build_services(
+    settings: Settings, broker: Broker | None = None, telemetry: Telemetry | None = None
+) -> Services:
     broker = broker or create_broker(settings.redis_url, prefix=settings.redis_prefix)
     redis = broker.redis if isinstance(broker, RedisBroker) else None
+    telemetry = telemetry or Telemetry()
+    broker.observers.append(telemetry.broker_event)
 
     async def on_commit(messages: Sequence[MessageRecord]) -> None:
+        telemetry.stored(len(messages), writer.last_commit_seconds)
         await publish_messages(broker, messages)
+
+    writer = MessageWriter(
+        batch_size=settings.write_batch_size,
+        batch_wait=settings.write_batch_wait_ms / 1000,
+        queue_size=settings.write_queue_size,
+        send_timeout=settings.send_timeout,
+        on_commit=on_commit,
+        lookup=message_by_client_id,
+    )
 
     return Services(
         settings=settings,
         broker=broker,
-        writer=MessageWriter(
-            batch_size=settings.write_batch_size,
-            batch_wait=settings.write_batch_wait_ms / 1000,
-            queue_size=settings.write_queue_size,
-            send_timeout=settings.send_timeout,
-            on_commit=on_commit,
-            lookup=message_by_client_id,
-        ),
+        writer=writer,
         presence=_presence(settings, broker, redis),
         typing=_typing(settings, broker, redis),
         deliveries=DeliveryTracker(broker),
-        limiter=RateLimiter(),
+        limiter=RateLimiter(telemetry=telemetry),
         users=UserDirectory(),
         redis=redis,
+        telemetry=telemetry,
     )
 
 

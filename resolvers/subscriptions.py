@@ -7,6 +7,7 @@ from the store, which stays the source of truth.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -148,7 +149,7 @@ async def new_messages(
                     _mark_delivered(services, viewer, missed)
             delivered[conversation_id] = message.seq
             yield message
-            _mark_delivered(services, viewer, message)
+            _mark_delivered(services, viewer, message, live=True)
 
 
 async def _missed(
@@ -162,7 +163,11 @@ async def _missed(
     return [message for message in earlier if message.seq < seq]
 
 
-def _mark_delivered(services: Services, viewer: UserRecord, message: MessageRecord) -> None:
+def _mark_delivered(
+    services: Services, viewer: UserRecord, message: MessageRecord, live: bool = False
+) -> None:
+    # Latency since storage only for live messages: a replay's would measure the outage.
+    services.telemetry.delivered(time.time() - message.timestamp.timestamp() if live else None)
     if message.kind is ConversationKind.DIRECT and message.receiver_id == viewer.id:
         services.deliveries.delivered(
             int(message.conversation_id), viewer.id, message.sender_id, message.seq

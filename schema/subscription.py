@@ -32,9 +32,10 @@ class Subscription:
     ) -> AsyncGenerator[Message, None]:
         viewer = info.context.require_viewer()
         position = resume_position(info, after)
-        async for record in subscriptions.new_messages(info.context.services, viewer, position):
-            info.context.refresh_loaders()
-            yield Message.from_record(record)
+        with info.context.services.telemetry.subscribed("newMessage"):
+            async for record in subscriptions.new_messages(info.context.services, viewer, position):
+                info.context.refresh_loaders()
+                yield Message.from_record(record)
 
     @strawberry.subscription(
         description="Given ids, or by default everyone the viewer shares a conversation with."
@@ -44,25 +45,29 @@ class Subscription:
     ) -> AsyncGenerator[PresenceEvent, None]:
         viewer = info.context.require_viewer()
         ids = [str(user_id) for user_id in user_ids] if user_ids is not None else None
-        async for record in subscriptions.presence_changes(info.context.services, viewer, ids):
-            yield PresenceEvent.from_record(record)
+        with info.context.services.telemetry.subscribed("presence"):
+            async for record in subscriptions.presence_changes(info.context.services, viewer, ids):
+                yield PresenceEvent.from_record(record)
 
     @strawberry.subscription(description="In the viewer's conversations; never its own.")
     async def typing(self, info: Info) -> AsyncGenerator[TypingEvent, None]:
         viewer = info.context.require_viewer()
-        async for record in subscriptions.typing_changes(info.context.services, viewer):
-            yield TypingEvent.from_record(record)
+        with info.context.services.telemetry.subscribed("typing"):
+            async for record in subscriptions.typing_changes(info.context.services, viewer):
+                yield TypingEvent.from_record(record)
 
     @strawberry.subscription(description="DELIVERED / READ for messages the viewer sent.")
     async def receipts(self, info: Info) -> AsyncGenerator[ReceiptEvent, None]:
         viewer = info.context.require_viewer()
-        async for record in subscriptions.receipt_changes(info.context.services, viewer):
-            yield ReceiptEvent.from_record(record)
+        with info.context.services.telemetry.subscribed("receipts"):
+            async for record in subscriptions.receipt_changes(info.context.services, viewer):
+                yield ReceiptEvent.from_record(record)
 
     @strawberry.subscription
     async def room_events(
         self, info: Info, room_id: strawberry.ID
     ) -> AsyncGenerator[RoomEvent, None]:
         viewer = info.context.require_viewer()
-        async for record in subscriptions.room_changes(info.context.services, viewer, room_id):
-            yield RoomEvent.from_record(record)
+        with info.context.services.telemetry.subscribed("roomEvents"):
+            async for record in subscriptions.room_changes(info.context.services, viewer, room_id):
+                yield RoomEvent.from_record(record)

@@ -20,7 +20,7 @@ from server import http_routes, pages
 from server.auth import TokenAuthority, load_secret
 from server.collector import tune_after_start_up
 from server.graphql_http import ChatGraphQL
-from server.metrics import metrics_endpoint
+from server.metrics import Metrics, metrics_endpoint
 from server.settings import Settings
 from server.shutdown import drain, drain_on_signals
 from server.state import AppState
@@ -57,13 +57,14 @@ def create_app(settings: Settings) -> Starlette:
         await migrate(settings.database_url, settings.db_pool_size)
         config = tortoise_config(settings.database_url, settings.db_pool_size)
         async with RegisterTortoise(app, config=config):
-            services = build_services(settings)
+            metrics = Metrics()
+            services = build_services(settings, telemetry=metrics)
             secret = await load_secret(settings.jwt_secret)
-            state = AppState(settings, services, schema, TokenAuthority(secret))
+            state = AppState(settings, services, schema, TokenAuthority(secret), metrics=metrics)
             app.state.chat = state
-            state.metrics.count_queries()
-            state.metrics.connections.set_function(lambda: len(state.connections))
-            state.metrics.watch_broker(services.broker)
+            metrics.count_queries()
+            metrics.watch(lambda: len(state.connections), lambda: services.writer.backlog)
+            metrics.watch_broker(services.broker)
             graphql_http.app = ChatGraphQL(state)
             async with running(services):
                 tune_after_start_up()

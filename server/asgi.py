@@ -3,8 +3,11 @@
 from starlette.applications import Starlette
 
 from server.app import create_app
+from server.logs import configure_logging
 from server.settings import Settings
 
 
 def app_from_environment() -> Starlette:
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

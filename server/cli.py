@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from models.db import migrate, tortoise_config
 from resolvers.users import UserDirectory
 from schema import build_schema
 from server.auth import TokenAuthority, load_secret
+from server.logs import configure_logging
 from server.settings import Settings
 from server.single_instance import AlreadyServed, hold_sqlite_lock
 
@@ -81,6 +81,7 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        log_config=None,  # server/logs.py configures logging, text or JSON
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
@@ -106,8 +107,8 @@ async def issue_token(settings: Settings, user_id: str, name: str | None, ttl: i
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings(args)
+    configure_logging(settings.log_format, settings.log_level)
     if args.command == "export-schema":
         sys.stdout.write(export_schema())
         return 0

@@ -22,6 +22,7 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from resolvers.errors import ChatError
 from schema.context import ChatContext
 from schema.errors import format_error
+from server import logs
 from server.auth import bearer
 from server.pages import GRAPHIQL_PAGE
 from server.state import AppState
@@ -100,6 +101,7 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ChatContext:
+        logs.operation_id.set(logs.new_id())
         token = bearer(request.headers.get("authorization"))
         services = self.state.services
         if token is None:
@@ -108,6 +110,7 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
             viewer, _ = await self.state.authenticate(token)
         except ChatError as error:
             return ChatContext(services, None, auth_error=error.message)
+        logs.user_id.set(viewer.id)
         return ChatContext(services, viewer)
 
     async def process_result(

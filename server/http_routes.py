@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from importlib.metadata import version
 from typing import Any
 
 from starlette.requests import Request
@@ -14,6 +16,8 @@ from resolvers.errors import BadUserInput, ChatError, Forbidden
 from resolvers.messages import direct_history
 from server.auth import bearer
 from server.state import AppState
+
+_VERSION = version("chat-server")
 
 
 def _error(error: ChatError) -> JSONResponse:
@@ -71,16 +75,37 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers and the broker reaches every instance."""
+    """Ready when the database answers and the broker reaches every instance; with detail
+    (backends, database round trip, write backlog, live connections) for the operator."""
     state = _state(request)
+    settings = state.settings
     checks: dict[str, Any] = {}
+    started = time.perf_counter()
     try:
         await fetch_rows("SELECT 1")
         checks["database"] = {"ok": True}
     except Exception as error:  # any failure means not ready
         checks["database"] = {"ok": False, "reason": f"{type(error).__name__}: {error}"}
+    checks["database"]["backend"] = "sqlite" if settings.is_sqlite else "postgres"
+    checks["database"]["latencyMs"] = round((time.perf_counter() - started) * 1000, 2)
     broker_ok, reason = state.services.broker.health()
-    checks["broker"] = {"ok": broker_ok, "reason": reason}
-    checks["writeBacklog"] = state.services.writer.backlog
-    ready = all(check["ok"] for check in checks.values() if isinstance(check, dict))
-    return JSONResponse({"ready": ready, "checks": checks}, 200 if ready else 503)
+    checks["broker"] = {
+        "ok": broker_ok,
+        "reason": reason,
+        "backend": "redis" if settings.redis_url else "memory",
+    }
+    writer = state.services.writer
+    checks["writer"] = {
+        "backlog": writer.backlog,
+        "capacity": settings.write_queue_size,
+        "lastCommitMs": round(writer.last_commit_seconds * 1000, 2),
+    }
+    checks["writeBacklog"] = writer.backlog
+    ready = all(check.get("ok", True) for check in checks.values() if isinstance(check, dict))
+    body = {
+        "ready": ready,
+        "checks": checks,
+        "connections": len(state.connections),
+        "version": _VERSION,
+    }
+    return JSONResponse(body, 200 if ready else 503)

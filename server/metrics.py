@@ -1,25 +1,40 @@
-"""Prometheus metrics of this process, served at /metrics."""
+"""Prometheus metrics of this process, served at /metrics.
+
+`Metrics` implements the hooks of resolvers/telemetry.py, so the send path, the
+subscriptions, the rate limits and the broker report here without knowing Prometheus.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 
 from broker import Broker
+from resolvers.events import MESSAGE
+from resolvers.telemetry import Telemetry
+
+# From a fraction of a millisecond on one machine to seconds behind a slow database.
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-class Metrics:
+class Metrics(Telemetry):
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        registry = self.registry
         self.db_queries = Counter(
-            "chat_db_queries", "Database statements issued", registry=self.registry
+            "chat_db_queries", "Database statements issued", registry=registry
         )
         self.connections = Gauge(
-            "chat_connections", "Live WebSocket connections", registry=self.registry
+            "chat_connections", "Live WebSocket connections", registry=registry
         )
         self.broker_up = Gauge(
             "chat_broker_up", "1 while the broker reaches every instance", registry=self.registry
@@ -29,6 +44,52 @@ class Metrics:
             "Events not sent to other instances (broker down or behind); refilled from the store",
             registry=self.registry,
         )
+        self.subscriptions = Gauge(
+            "chat_subscriptions",
+            "Live subscriptions, by root field",
+            ["kind"],
+            registry=registry,
+        )
+        self.messages_stored = Counter(
+            "chat_messages_stored", "Messages committed to the database", registry=registry
+        )
+        self.deliveries = Counter(
+            "chat_deliveries",
+            "Messages written to subscribers (live and replayed)",
+            registry=registry,
+        )
+        self.delivery_latency = Histogram(
+            "chat_delivery_latency_seconds",
+            "From a message's commit to its delivery to a live subscriber",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.commit_latency = Histogram(
+            "chat_db_commit_seconds",
+            "Duration of one group-commit transaction",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.broker_lag = Histogram(
+            "chat_broker_lag_seconds",
+            "From a message's commit to its arrival from the broker at this process",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "chat_rate_limited",
+            "Calls refused by a rate limit, by limit",
+            ["limit"],
+            registry=registry,
+        )
+        self.write_backlog = Gauge(
+            "chat_write_backlog", "Sends waiting for the database", registry=registry
+        )
+
+    def watch(self, connections: Callable[[], int], backlog: Callable[[], int]) -> None:
+        """Read the live connection count and the write backlog when scraped."""
+        self.connections.set_function(connections)
+        self.write_backlog.set_function(backlog)
 
     def watch_broker(self, broker: Broker) -> None:
         self.broker_up.set_function(lambda: float(broker.health()[0]))
@@ -40,6 +101,32 @@ class Metrics:
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
         logger.addHandler(_CountingHandler(self.db_queries))
+
+    def stored(self, count: int, commit_seconds: float) -> None:
+        self.messages_stored.inc(count)
+        self.commit_latency.observe(commit_seconds)
+
+    def delivered(self, latency: float | None) -> None:
+        self.deliveries.inc()
+        if latency is not None:
+            self.delivery_latency.observe(max(0.0, latency))
+
+    def refused(self, limit: str) -> None:
+        self.rate_limited.labels(limit).inc()
+
+    def broker_event(self, data: dict[str, Any]) -> None:
+        if data.get("type") == MESSAGE:
+            stored_at = datetime.fromisoformat(data["message"]["timestamp"]).timestamp()
+            self.broker_lag.observe(max(0.0, time.time() - stored_at))
+
+    @contextlib.contextmanager
+    def subscribed(self, kind: str) -> Iterator[None]:
+        gauge = self.subscriptions.labels(kind)
+        gauge.inc()
+        try:
+            yield
+        finally:
+            gauge.dec()
 
 
 class _CountingHandler(logging.Handler):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,6 +17,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
 
     database_url: str = "sqlite://chat.db"
     db_pool_size: int = Field(default=10, ge=1)

@@ -28,6 +28,7 @@ from resolvers.records import UserRecord
 from resolvers.subscriptions import SlowConsumer
 from schema.context import ChatContext
 from schema.errors import format_error
+from server import logs
 from server.auth import token_from_init
 from server.graphql_http import result_payload
 from server.state import AppState
@@ -266,6 +267,8 @@ class Connection:
             raise ProtocolError(closecodes.TOO_MANY_CONNECTIONS, "Too many connections")
         registry.add(viewer.id, self)
         self.viewer = viewer
+        logs.user_id.set(viewer.id)
+        log.info("connection authenticated")
         self.context = ChatContext(
             self.state.services, viewer, connection_params=payload, shared_results=True
         )
@@ -322,6 +325,8 @@ class Connection:
         finish: Callable[[str], None],
     ) -> None:
         assert self.context is not None and payload_fault(payload) is None
+        logs.operation_id.set(operation_id)
+        log.info("operation %s started", payload.get("operationName") or "(anonymous)")
         try:
             stream = self._stream(
                 payload["query"], payload.get("variables"), payload.get("operationName")
@@ -346,6 +351,7 @@ class Connection:
             log.exception("operation %s failed", operation_id)
             fail(operation_id, [format_error(GraphQLError(str(error), original_error=error))])
             return
+        log.info("operation finished")
         finish(operation_id)
 
     async def _stream(

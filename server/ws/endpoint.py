@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.websockets import WebSocket
 
+from server import logs
 from server.state import AppState
 from server.ws import closecodes, legacy_ws, transport_ws
 from server.ws.connection import Connection
@@ -14,6 +17,9 @@ PROTOCOLS = (transport_ws.PROTOCOL, legacy_ws.PROTOCOL)
 def origin_allowed(websocket: WebSocket, allowed: list[str] | None) -> bool:
     origin = websocket.headers.get("origin")
     return origin is None or allowed is None or origin in allowed
+
+
+log = logging.getLogger("chat.ws")
 
 
 async def serve_websocket(websocket: WebSocket, state: AppState) -> None:
@@ -30,10 +36,15 @@ async def serve_websocket(websocket: WebSocket, state: AppState) -> None:
     if state.draining:
         await websocket.close(closecodes.GOING_AWAY, "Server shutting down")
         return
+    logs.connection_id.set(logs.new_id())
+    log.info("connection opened (%s)", protocol)
     connection = Connection(websocket, state)
     handler = (
         transport_ws.TransportWsHandler(connection)
         if protocol == transport_ws.PROTOCOL
         else legacy_ws.LegacyWsHandler(connection)
     )
-    await handler.serve()
+    try:
+        await handler.serve()
+    finally:
+        log.info("connection closed")
