@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -89,13 +89,18 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
-        if (
-            isinstance(data, GraphQLRequestData)
-            and data.protocol == MULTIPART_SUBSCRIPTION_PROTOCOL
-            and not _is_subscription(data)
-        ):
+        if not isinstance(data, GraphQLRequestData):
+            return data
+        subscription = "subscription" in (data.query or "") and _is_subscription(data)
+        if data.protocol == MULTIPART_SUBSCRIPTION_PROTOCOL and not subscription:
             # A query or mutation from a client that also accepts multipart: plain JSON.
             data.protocol = "http"
+        elif data.protocol == "http" and subscription:
+            raise HTTPException(
+                400,
+                "A subscription needs a WebSocket, or Accept: multipart/mixed "
+                'with subscriptionSpec="1.0"',
+            )
         return data
 
     async def get_context(
