@@ -6,12 +6,18 @@ import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { deadline, openConversation, operations, report, settings, sleep } from "./lib.mjs";
+import { deadline, mintToken, openConversation, operations, report, settings, sleep } from "./lib.mjs";
 
 deadline(60);
 const http = settings.http + "/graphql";
-// Bob's first token expires within seconds; later connections get the long-lived one.
-const bobTokens = [settings.tokens.bobShortLived, settings.tokens.bob];
+// Bob's first connection gets a token that expires 3 s after it is made; later ones get
+// the long-lived token, as an app would fetch a fresh one.
+let firstConnection = true;
+const bobToken = () => {
+  if (!firstConnection) return settings.tokens.bob;
+  firstConnection = false;
+  return mintToken(settings.users.bob, "Bob", 3);
+};
 let resumeAfter = null;
 const closeCodes = [];
 let connections = 0;
@@ -19,7 +25,7 @@ let connections = 0;
 const wsClient = createClient({
   url: settings.ws,
   webSocketImpl: WebSocket,
-  connectionParams: () => ({ authToken: bobTokens.length > 1 ? bobTokens.shift() : bobTokens[0], resumeAfter }),
+  connectionParams: () => ({ authToken: bobToken(), resumeAfter }),
   retryWait: () => sleep(200),
   on: {
     connected: () => void connections++,
@@ -72,7 +78,7 @@ const until = async (predicate) => {
 
 const first = await send("before expiry");
 await until(() => received.some((message) => message.id === first.id));
-report("received", { phase: "before expiry", messages: received.map((m) => m.content) });
+report("received", { phase: "before expiry", messages: received.map((m) => m.content), connections, closeCodes });
 
 await until(() => closeCodes.length > 0);
 report("closed", { codes: closeCodes });

@@ -1,4 +1,5 @@
 // What every client check shares: its settings, the operation documents, and its report.
+import { createHmac } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { Kind, parse, print, visit } from "graphql";
 
@@ -56,6 +57,15 @@ export function deadline(seconds) {
     report("timeout", { seconds });
     process.exit(2);
   }, seconds * 1000).unref();
+}
+
+/** An HS256 token signed with the test server's secret, valid for `ttl` seconds from now. */
+export function mintToken(sub, name, ttl) {
+  const now = Math.floor(Date.now() / 1000);
+  const encode = (part) => Buffer.from(JSON.stringify(part)).toString("base64url");
+  const unsigned = `${encode({ alg: "HS256", typ: "JWT" })}.${encode({ sub, name, iat: now, exp: now + ttl })}`;
+  const signature = createHmac("sha256", settings.secret).update(unsigned).digest("base64url");
+  return `${unsigned}.${signature}`;
 }
 
 /** A plain GraphQL-over-HTTP request with a bearer token: the "other client". */
