@@ -87,26 +87,48 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 self.viewer_dependent = not names.isdisjoint(VIEWER_FIELDS)
                 self.variables_key = _variables_key(self.variable_values.coerced)
 
-        def execute_operation(self, serially: bool | None = None) -> Any:
-            shared = getattr(self.root_value, "record", None)
+        def _key(self, root: object) -> tuple[CacheKey, object] | None:
+            """The cache key of an event, or None when it is not shared."""
+            shared = getattr(root, "record", None)
             context = self.context_value
             if not self.shareable or shared is None or not context.shared_results:
-                return super().execute_operation(serially)
+                return None
             viewer = context.viewer.id if self.viewer_dependent and context.viewer else None
-            key = (id(shared), id(self.operation), self.variables_key, viewer)
+            return (id(shared), id(self.operation), self.variables_key, viewer), shared
+
+        def _entry(self, key: CacheKey, shared: object) -> asyncio.Future[ExecutionResult] | None:
             entry = cache.get(key)
             # The entry holds the record and the operation, so their ids cannot be reused
             # while it lives; the identity checks are a guard, not a necessity.
-            if entry is not None and entry[0] is shared and entry[1] is self.operation:
-                cache.move_to_end(key)
-                return asyncio.shield(entry[2])
+            if entry is None or entry[0] is not shared or entry[1] is not self.operation:
+                return None
+            cache.move_to_end(key)
+            return entry[2]
+
+        def build_per_event_executor(self, payload: Any) -> Any:
+            keyed = self._key(payload)
+            if keyed is not None:
+                future = self._entry(*keyed)
+                if future is not None and future.done() and future.exception() is None:
+                    # Already executed for another subscriber: no copy, no execution.
+                    return _Executed(future.result())
+            return super().build_per_event_executor(payload)
+
+        def execute_operation(self, serially: bool | None = None) -> Any:
+            keyed = self._key(self.root_value)
+            if keyed is None:
+                return super().execute_operation(serially)
+            key, shared = keyed
+            future = self._entry(key, shared)
+            if future is not None:
+                return asyncio.shield(future)
             result = super().execute_operation(serially)
-            future: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
             if self.is_awaitable(result):
                 # Its own task: a subscriber cancelled mid-execution must not fail the rest.
                 future = asyncio.ensure_future(_finish(result))
             else:
                 assert isinstance(result, ExecutionResult)
+                future = asyncio.get_running_loop().create_future()
                 future.set_result(_encoded(result))
             cache[key] = (shared, self.operation, future)
             if len(cache) > size:
@@ -114,6 +136,18 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
             return asyncio.shield(future)
 
     return SharedEventExecutor
+
+
+class _Executed:
+    """Stands in for a per-event executor when the event's result is already known."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
 
 
 async def _finish(result: Awaitable[Any]) -> ExecutionResult:
