@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from models.db import fetch_rows, marker
 from models.tables import Conversation, ConversationKind, Message
-from resolvers.conversations import direct_key, find_direct, get_or_create_direct, require_member
+from resolvers.conversations import direct_key, get_or_create_direct, require_member
 from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, Blocked, NotFound
 from resolvers.records import MessageRecord, PageRecord, UserRecord
-from resolvers.users import require_user
 from resolvers.validation import (
     check_client_message_id,
     check_content,
@@ -85,7 +84,7 @@ async def _send_direct(
     if to == viewer.id:
         raise BadUserInput("You cannot send a direct message to yourself")
     known, blocked, conversation_id = (
-        await _direct_send_state(viewer.id, to) if is_user_id(to) else (False, False, None)
+        await _direct_state(viewer.id, to) if is_user_id(to) else (False, False, None)
     )
     if not known:
         raise NotFound(f"Unknown user {to!r}")
@@ -107,9 +106,10 @@ async def _send_direct(
     )
 
 
-async def _direct_send_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
+async def _direct_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
     """Whether the receiver exists, whether a block stands between the two, and their
-    conversation if it exists: one round trip, as this runs on every direct send."""
+    conversation if it exists: one round trip, as this runs on every direct send and
+    history page."""
     m = [marker(index) for index in range(1, 7)]
     rows = await fetch_rows(
         f"SELECT (SELECT 1 FROM chat_user WHERE id = {m[0]}) AS known,"
@@ -145,11 +145,15 @@ async def direct_history(
     before: str | None = None,
 ) -> PageRecord:
     """A page of the direct conversation with a user; empty before its first message."""
-    await require_user(with_user)
+    known, _, conversation_id = (
+        await _direct_state(viewer.id, with_user) if is_user_id(with_user) else (False, False, None)
+    )
+    if not known:
+        raise NotFound(f"Unknown user {with_user!r}")
     bounds = _page_bounds(services, first, after, last, before)
-    conversation = await find_direct(viewer.id, with_user)
-    if conversation is None:
+    if conversation_id is None:
         return PageRecord(messages=[], has_next_page=False, has_previous_page=False)
+    conversation = Conversation(id=conversation_id, kind=ConversationKind.DIRECT)
     return await _page(conversation, *bounds)
 
 
@@ -194,33 +198,80 @@ async def _page(
     last: int | None,
     before: int | None,
 ) -> PageRecord:
-    query = Message.filter(conversation_id=conversation.id)
+    # Raw SQL on the (conversation_id, position) index: history pages are the hottest read,
+    # and the ORM's query building cost more than the query itself.
+    values: list[Any] = [conversation.id]
+    where = f"m.conversation_id = {marker(1)}"
     if after is not None:
-        query = query.filter(position__gt=after)
+        values.append(after)
+        where += f" AND m.position > {marker(len(values))}"
     if before is not None:
-        query = query.filter(position__lt=before)
+        values.append(before)
+        where += f" AND m.position < {marker(len(values))}"
+    size = first if first is not None else last
+    assert size is not None
+    values.append(size + 1)
+    order = "ASC" if first is not None else "DESC"
+    rows = await fetch_rows(
+        f"SELECT {_PAGE_COLUMNS} FROM message m JOIN chat_user u ON u.id = m.sender_id"
+        f" WHERE {where} ORDER BY m.position {order} LIMIT {marker(len(values))}",
+        values,
+    )
+    more = len(rows) > size
+    rows = rows[:size]
     if first is not None:
-        rows = await query.order_by("position").limit(first + 1).values(*_FIELDS)
-        has_next = len(rows) > first
-        rows = rows[:first]
-        has_previous = (
-            after is not None
-            and await Message.filter(conversation_id=conversation.id, position__lte=after).exists()
+        has_next, has_previous = (
+            more,
+            after is not None and await _any_at(conversation.id, "<=", after),
         )
     else:
-        assert last is not None
-        rows = await query.order_by("-position").limit(last + 1).values(*_FIELDS)
-        has_previous = len(rows) > last
-        rows = list(reversed(rows[:last]))
-        has_next = (
-            before is not None
-            and await Message.filter(conversation_id=conversation.id, position__gte=before).exists()
+        rows.reverse()
+        has_previous, has_next = (
+            more,
+            before is not None and await _any_at(conversation.id, ">=", before),
         )
+    kind = ConversationKind(conversation.kind)
     return PageRecord(
-        messages=[_record(row) for row in rows],
+        messages=[_page_record(row, conversation.id, kind) for row in rows],
         has_next_page=has_next,
         has_previous_page=has_previous,
     )
+
+
+_PAGE_COLUMNS = (
+    "m.id, m.seq, m.position, m.sender_id, u.name AS sender_name, m.receiver_id, m.content,"
+    " m.created_at, m.client_message_id"
+)
+
+
+async def _any_at(conversation_id: int, comparison: str, position: int) -> bool:
+    rows = await fetch_rows(
+        f"SELECT 1 FROM message WHERE conversation_id = {marker(1)}"
+        f" AND position {comparison} {marker(2)} LIMIT 1",
+        [conversation_id, position],
+    )
+    return bool(rows)
+
+
+def _page_record(
+    row: dict[str, Any], conversation_id: int, kind: ConversationKind
+) -> MessageRecord:
+    return MessageRecord(
+        id=str(row["id"]),
+        conversation_id=str(conversation_id),
+        kind=kind,
+        seq=row["seq"],
+        position=row["position"],
+        sender_id=row["sender_id"],
+        sender_name=row["sender_name"],
+        receiver_id=row["receiver_id"],
+        content=row["content"],
+        timestamp=_CREATED_AT.to_python_value(row["created_at"]),
+        client_message_id=row["client_message_id"],
+    )
+
+
+_CREATED_AT = Message._meta.fields_map["created_at"]
 
 
 async def messages_after(
