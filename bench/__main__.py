@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
                     notes[f"{name}/{backend}"] = f"not run: {reason}"
                     print(f"  not run: {reason}", flush=True)
                     break
+                except Exception as error:  # one failed run must not lose the others
+                    reason = str(error).strip().splitlines()[-1][:200] if str(error) else ""
+                    notes[f"{name}/{backend}"] = f"failed: {type(error).__name__} {reason}"
+                    traceback.print_exc()
+                    continue
                 print("  " + ", ".join(f"{k}={v:.4g}" for k, v in figures.items()), flush=True)
                 runs.append(figures)
             results[(name, backend)] = runs

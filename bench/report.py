@@ -45,10 +45,12 @@ def table(results: dict[tuple[str, str], list[Figures]], notes: dict[str, str]) 
         "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for (scenario, backend), runs in results.items():
+        note = notes.get(f"{scenario}/{backend}")
         if not runs:
-            note = notes.get(f"{scenario}/{backend}", "not run")
-            lines.append(f"| {scenario} | {backend} | {note} | | | 0 | |")
+            lines.append(f"| {scenario} | {backend} | {note or 'not run'} | | | 0 | |")
             continue
+        if note:
+            lines.append(f"| {scenario} | {backend} | some runs {note} | | | | |")
         for name in runs[0]:
             values = [run[name] for run in runs if name in run]
             median = statistics.median(values)
