@@ -335,8 +335,8 @@ def s4(config: Config, total: int) -> Figures:
                 "token": server.token("s4viewer"),
                 "peers": peers,
                 "cursors": cursors,
-                "requests": 2000,
-                "duration": 60,
+                "requests": 1000,
+                "duration": 30,
             }
             with Crew("bench.loads:history_pages", [spec], config.client_core) as crew:
                 crew.gather("ready", 60)
