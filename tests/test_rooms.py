@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.clients import Http, Socket, connect
+from tests.actions import as_user, register
+from tests.clients import Socket, connect
 from tests.operations import (
     CONVERSATIONS,
     CREATE_ROOM,
@@ -26,15 +27,8 @@ from tests.operations import (
 from tests.servers import Server
 
 ROOM_MESSAGE = "subscription { newMessage { id seq roomId content } }"
-
-
-def as_user(server: Server, user_id: str) -> Http:
-    return Http(server.http_url, server.token(user_id, user_id.split("-")[0].title()))
-
-
-async def register(server: Server, *user_ids: str) -> None:
-    for user_id in user_ids:
-        await as_user(server, user_id).data("{ me { id } }")
+# Subscriptions have no acknowledgement: time for a new one to be set up on the server.
+SETTLE = 0.5
 
 
 async def create_room(server: Server, creator: str, *members: str) -> dict[str, Any]:
@@ -190,7 +184,7 @@ async def test_non_members_are_refused_everywhere(server: Server, uid) -> None:
     assert error["type"] == "error" and error["payload"][0]["extensions"]["code"] == "FORBIDDEN"
     messages = await socket.subscribe(NEW_MESSAGE)
     typing = await socket.subscribe(TYPING)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(SETTLE)
     await say(server, alice, room_id, "members only")
     assert await as_user(server, bob).data(START_ROOM_TYPING, {"room": room_id})
     await socket.expect_nothing(messages, 0.5)
@@ -212,7 +206,7 @@ async def test_a_joiner_reads_history_and_a_leaver_stops_receiving_at_once(
     carol_socket = await connect(server.ws_url, server.token(carol))
     carol_messages = await carol_socket.subscribe(ROOM_MESSAGE)
     carol_typing = await carol_socket.subscribe(TYPING)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(SETTLE)
 
     joined = (await as_user(server, carol).data(JOIN_ROOM, {"room": room_id}))["joinRoom"]
     assert joined["participantCount"] == 3 and joined["participants"][-1]["id"] == carol
@@ -270,7 +264,7 @@ async def test_joins_and_leaves_while_messages_flow(server: Server, uid) -> None
         user: await connect(server.ws_url, server.token(user)) for user in (alice, carol, dave)
     }
     subscriptions = {user: await socket.subscribe(ROOM_MESSAGE) for user, socket in sockets.items()}
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(SETTLE)
 
     total = 40
     seqs: list[int] = []
@@ -329,7 +323,7 @@ async def test_room_typing_is_coalesced_and_stops_by_itself(server: Server, uid)
     room_id = (await create_room(server, alice, bob))["id"]
     sockets = [await connect(server.ws_url, server.token(user)) for user in (alice, bob)]
     alice_typing, bob_typing = [await socket.subscribe(TYPING) for socket in sockets]
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(SETTLE)
     alice_http = as_user(server, alice)
     loop = asyncio.get_running_loop()
 
