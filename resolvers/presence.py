@@ -61,6 +61,7 @@ class Presence:
 
     async def _announce(self, user_id: str, *, online: bool) -> None:
         now = datetime.now(UTC)
-        await User.filter(id=user_id).update(last_seen_at=now)
         record = PresenceRecord(user_id=user_id, online=online, last_seen_at=now)
+        # The event carries the time itself: it need not wait for a slow database.
         await self._broker.publish(presence_channel(user_id), presence_event(record))
+        await User.filter(id=user_id).update(last_seen_at=now)

@@ -1,5 +1,6 @@
 """A slow database: sends wait in a bounded queue, past it they are refused at once with
-UNAVAILABLE; typing goes on; retries with the same clientMessageId store nothing twice."""
+UNAVAILABLE; typing and presence go on; retries with the same clientMessageId store
+nothing twice."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from tests.clients import Http, connect
 from tests.conftest import needs_postgres
 from tests.latency_proxy import latency_proxy
-from tests.operations import SEND, START_TYPING, TYPING
+from tests.operations import PRESENCE, SEND, START_TYPING, TYPING
 from tests.servers import Server, start_server
 from tests.stored import DIRECT_PAGE, assert_whole_and_unique, whole_history
 
@@ -72,7 +73,8 @@ async def test_slow_database_bounds_the_queue_and_refuses_fast(
         await Http(server.http_url, server.token(user)).data("{ me { id } }")
     watcher = await connect(server.ws_url, server.token(peer))
     typing = await watcher.subscribe(TYPING)
-    await asyncio.sleep(0.3)
+    presence = await watcher.subscribe(PRESENCE, {"ids": [typist]})
+    assert (await watcher.next_data(presence))["presence"]["online"] is False
 
     proxy.latency = LATENCY
     limits = httpx.Limits(max_connections=BURST)
@@ -83,11 +85,14 @@ async def test_slow_database_bounds_the_queue_and_refuses_fast(
                 for n in range(BURST)
             )
         )
-        # Typing does not wait behind the queued sends.
+        # Typing and presence do not wait behind the queued sends.
+        typist_socket = await connect(server.ws_url, server.token(typist))
+        assert (await watcher.next_data(presence, 30))["presence"]["online"] is True
         typed = await Http(server.http_url, server.token(typist)).data(START_TYPING, {"to": peer})
         assert typed == {"startTyping": True}
         event = (await watcher.next_data(typing, 30))["typing"]
         assert event["userId"] == typist and event["isTyping"]
+        await typist_socket.close()
         answers = await burst
     codes = [body["errors"][0]["extensions"]["code"] for _, body, _ in answers if "errors" in body]
     assert set(codes) == {"UNAVAILABLE"}
