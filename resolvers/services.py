@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ class Services:
     # The broker's Redis client, shared by the other Redis-backed parts; None without Redis.
     redis: RedisClient | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
+    # Streams refilling from the store at once after a broker outage: every subscription
+    # resyncs together, and sends must still find database connections.
+    resyncs: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:

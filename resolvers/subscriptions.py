@@ -123,10 +123,12 @@ async def new_messages(
                         yield missed
                 continue
             if kind == RESYNC:
-                joined = await refresh_rooms(subscription, viewer.id, rooms)
-                for room_id, read_seq in joined.items():
-                    delivered.setdefault(room_id, read_seq)
-                for missed in await catch_up(viewer.id, delivered, floor, limit):
+                async with services.resyncs:
+                    joined = await refresh_rooms(subscription, viewer.id, rooms)
+                    for room_id, read_seq in joined.items():
+                        delivered.setdefault(room_id, read_seq)
+                    missed_all = await catch_up(viewer.id, delivered, floor, limit)
+                for missed in missed_all:
                     conversation_id = int(missed.conversation_id)
                     if missed.seq > delivered.get(conversation_id, 0):
                         delivered[conversation_id] = missed.seq
@@ -207,9 +209,10 @@ async def presence_changes(
                 yield record
                 continue
             # Changes may have been lost: report those whose state differs now.
-            now_online = await services.presence.online(visible)
-            changed = [u for u in visible if u in known and (u in online) != (u in now_online)]
-            current = await users_by_id(changed)
+            async with services.resyncs:
+                now_online = await services.presence.online(visible)
+                changed = [u for u in visible if u in known and (u in online) != (u in now_online)]
+                current = await users_by_id(changed)
             online = now_online
             for user_id in changed:
                 yield PresenceRecord(user_id, user_id in online, current[user_id].last_seen_at)
@@ -225,7 +228,8 @@ async def typing_changes(services: Services, viewer: UserRecord) -> AsyncIterato
             if data["type"] == events.MEMBERSHIP:
                 await _follow_membership(subscription, data, rooms)
             elif data["type"] == RESYNC:
-                await refresh_rooms(subscription, viewer.id, rooms)
+                async with services.resyncs:
+                    await refresh_rooms(subscription, viewer.id, rooms)
             elif data["type"] == events.TYPING and data["userId"] != viewer.id:
                 room_id = data["roomId"]
                 if room_id is None or room_id in rooms:
@@ -244,7 +248,9 @@ async def receipt_changes(services: Services, viewer: UserRecord) -> AsyncIterat
                 seen[key] = max(seen.get(key, 0), receipt.up_to_seq)
                 yield receipt
             elif envelope.data["type"] == RESYNC:
-                for receipt in await missed_receipts(viewer.id, seen):
+                async with services.resyncs:
+                    missed = await missed_receipts(viewer.id, seen)
+                for receipt in missed:
                     yield receipt
 
 
