@@ -61,6 +61,12 @@ class Server:
             claims["name"] = name
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
+    def restart(self) -> None:
+        """Stop the server and start it again: same settings, database, port and log."""
+        self.stop()
+        self.process = _launch(self.env, self.log_path)
+        wait_ready(self.http_url, self.process, self.log_path)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -91,6 +97,16 @@ def wait_ready(
     raise RuntimeError(f"server did not start:\n{log_path.read_text(errors='replace')}")
 
 
+def _launch(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def start_server(
     database_url: str, *, secret: str | None = TEST_SECRET, wait: bool = True, **settings: str
 ) -> Server:
@@ -111,13 +127,7 @@ def start_server(
         env["CHAT_JWT_SECRET"] = secret
     env.update({f"CHAT_{key.upper()}": value for key, value in settings.items()})
     log_path = Path(tempfile.mkstemp(prefix="chat-server-", suffix=".log")[1])
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = _launch(env, log_path)
     server = Server(port=port, env=env, process=process, log_path=log_path, secret=secret)
     if wait:
         wait_ready(server.http_url, process, log_path)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.clients import Http, connect
-from tests.servers import Server, run_sql, running_server, sqlite_url, stored_secret
+from tests.servers import Server, run_sql, stored_secret
 
 CHAT_SERVER = str(Path(sys.executable).parent / "chat-server")
 
@@ -55,14 +55,11 @@ async def test_token_against_a_server_without_a_configured_secret(
     await socket.close()
 
 
-async def test_the_generated_secret_survives_a_restart(workdir: str, uid) -> None:
-    """On the embedded default (SQLite, no secret configured), tokens outlive restarts."""
-    database_url = sqlite_url(workdir)
+async def test_the_generated_secret_survives_a_restart(tight_server: Server, uid) -> None:
+    database_url = tight_server.env["CHAT_DATABASE_URL"]
     alice = uid("alice")
-    with running_server(database_url, secret=None):
-        secret = stored_secret(database_url)
-    with running_server(database_url, secret=None) as restarted:
-        assert stored_secret(database_url) == secret
-        restarted.secret = secret
-        http = Http(restarted.http_url, restarted.token(alice, "Alice"))
-        assert (await http.data("{ me { id } }"))["me"]["id"] == alice
+    token = tight_server.token(alice, "Alice")  # signed with the secret the server keeps
+    tight_server.restart()
+    assert stored_secret(database_url) == tight_server.secret
+    http = Http(tight_server.http_url, token)
+    assert (await http.data("{ me { id } }"))["me"]["id"] == alice
