@@ -34,6 +34,9 @@ local new = redis.call('ZADD', KEYS[1], now, ARGV[1])
 local limit = now - tonumber(ARGV[2])
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', limit)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', limit)
+-- Whatever nobody beats for any more (the last instance killed) goes by itself.
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return {new, dead}
 """
 _CONNECT = """
@@ -137,9 +140,9 @@ class RedisPresence(Presence):
                 log.exception("presence heartbeat failed")
 
     async def _beat(self) -> None:
-        new, dead = await self._heartbeat(
-            keys=[f"{self._keys}instances"], args=[self._instance, self._expiry]
-        )
+        keys = [f"{self._keys}instances", self._held_key(self._instance)]
+        linger = int(self._expiry * 4)
+        new, dead = await self._heartbeat(keys=keys, args=[self._instance, self._expiry, linger])
         if new or self._stale:
             # First beat, or Redis forgot us (an outage, or we were taken for dead).
             await self._reconcile()

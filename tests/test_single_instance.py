@@ -25,10 +25,13 @@ def serve(database_url: str, *flags: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_workers_on_sqlite_are_refused(workdir: str) -> None:
-    result = serve(sqlite_url(workdir), "--workers", "2")
-    assert result.returncode == 2
-    assert "--workers > 1 needs PostgreSQL" in result.stderr
+def test_workers_without_postgresql_and_redis_are_refused(workdir: str) -> None:
+    # PostgreSQL without Redis is refused too; nothing is contacted before refusing.
+    for database in (sqlite_url(workdir), "postgres://nobody@127.0.0.1:9/none"):
+        result = serve(database, "--workers", "2")
+        assert result.returncode == 2
+        assert "--workers > 1 needs PostgreSQL" in result.stderr
+        assert "Redis" in result.stderr
 
 
 def test_a_second_instance_on_one_sqlite_file_is_refused(workdir: str) -> None:
