@@ -10,6 +10,7 @@ from models.tables import Conversation, ConversationKind, Message
 from resolvers.conversations import direct_key, get_or_create_direct, require_member
 from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, Blocked, NotFound
+from resolvers.moderation import Draft, moderate
 from resolvers.records import MessageRecord, PageRecord, UserRecord
 from resolvers.validation import (
     check_client_message_id,
@@ -91,6 +92,11 @@ async def _send_direct(
     if blocked:
         raise Blocked("One of you has blocked the other")
     await check_send_rate(services, viewer.id)
+    content = await moderate(
+        services.moderation,
+        Draft(viewer.id, content, receiver_id=to),
+        services.settings.max_message_chars,
+    )
     if conversation_id is None:
         conversation_id = (await get_or_create_direct(viewer.id, to)).id
     return await services.writer.submit(

@@ -20,6 +20,7 @@ from resolvers.conversations import get_room, require_member, require_room, room
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.events import membership_event, room_event
 from resolvers.messages import check_send_rate, conversation_history, message_by_client_id
+from resolvers.moderation import Draft, moderate
 from resolvers.reads import mark_conversation_read
 from resolvers.records import MarkReadRecord, MessageRecord, PageRecord, RoomEventRecord, UserRecord
 from resolvers.users import users_by_id
@@ -119,6 +120,11 @@ async def _send_to_room(
             return existing
     check_content(content, services.settings.max_message_chars)
     await check_send_rate(services, viewer.id)
+    content = await moderate(
+        services.moderation,
+        Draft(viewer.id, content, room_id=room_id),
+        services.settings.max_message_chars,
+    )
     return await services.writer.submit(
         PendingSend(
             conversation_id=room.id,

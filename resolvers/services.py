@@ -12,9 +12,10 @@ from broker.channels import room_channel, user_channel
 from models.tables import ConversationKind, StreamCounter
 from resolvers.events import message_event
 from resolvers.messages import message_by_client_id
+from resolvers.moderation import Hook, load_hook
 from resolvers.presence import Presence
 from resolvers.presence_redis import RedisPresence
-from resolvers.ratelimit import RateLimiter
+from resolvers.ratelimit import RateLimiter, RedisRateLimiter
 from resolvers.receipts import DeliveryTracker
 from resolvers.records import MessageRecord
 from resolvers.telemetry import Telemetry
@@ -41,6 +42,7 @@ class Services:
     # Streams refilling from the store at once after a broker outage: every subscription
     # resyncs together, and sends must still find database connections.
     resyncs: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    moderation: Hook | None = None
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:
@@ -83,10 +85,11 @@ def build_services(
         presence=_presence(settings, broker, redis),
         typing=_typing(settings, broker, redis),
         deliveries=DeliveryTracker(broker),
-        limiter=RateLimiter(telemetry=telemetry),
+        limiter=_limiter(redis, settings.redis_prefix, telemetry),
         users=UserDirectory(),
         redis=redis,
         telemetry=telemetry,
+        moderation=load_hook(settings),
     )
 
 
@@ -94,6 +97,12 @@ def _presence(settings: Settings, broker: Broker, redis: RedisClient | None) -> 
     if redis is None:
         return Presence(broker)
     return RedisPresence(broker, redis, prefix=settings.redis_prefix, ttl=settings.presence_ttl)
+
+
+def _limiter(redis: RedisClient | None, prefix: str, telemetry: Telemetry) -> RateLimiter:
+    if redis is None:
+        return RateLimiter(telemetry=telemetry)
+    return RedisRateLimiter(redis, prefix, telemetry)
 
 
 def _typing(settings: Settings, broker: Broker, redis: RedisClient | None) -> TypingTracker:

@@ -27,8 +27,10 @@ async def set_typing(
         raise BadUserInput("Give exactly one of to and roomId")
     if is_typing:
         settings = services.settings
+        # A burst of one call at least: below one per second a bucket never holds a token.
+        burst = max(1.0, settings.typing_rate)
         await services.limiter.check(
-            f"typing:{viewer.id}", settings.typing_rate, settings.typing_rate, "typing events"
+            f"typing:{viewer.id}", settings.typing_rate, burst, "typing events"
         )
     if to is not None:
         if to == viewer.id:

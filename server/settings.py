@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
 
+    moderation: str | None = None
+    moderation_words: str | None = None
+    moderation_action: Literal["mask", "refuse"] = "mask"
+
     send_rate: float = Field(default=10, gt=0)
     send_burst: int = Field(default=30, ge=1)
     typing_rate: float = Field(default=2, gt=0)
@@ -60,7 +64,14 @@ class Settings(BaseSettings):
     send_timeout: float = Field(default=10, gt=0)
     shutdown_grace: float = Field(default=10, ge=0)
 
-    @field_validator("redis_url", "jwt_secret", "allowed_origins", mode="before")
+    @field_validator(
+        "redis_url",
+        "jwt_secret",
+        "allowed_origins",
+        "moderation",
+        "moderation_words",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -98,18 +98,27 @@ def uid() -> object:
     return make
 
 
+# Small limits for the protocol, limit and rate tests. Sends and typing refill slowly, so
+# that the time a loaded machine takes adds no token to speak of; each test uses fresh
+# users, whose buckets start full. Moderation refuses "forbidden" and masks "darn".
+STRICT_LIMITS = {
+    "connection_init_timeout": "1",
+    "max_connections_per_user": "3",
+    "max_operations_per_connection": "3",
+    "max_ws_frame_bytes": "16384",
+    "max_message_chars": "200",
+    "send_rate": "0.2",
+    "send_burst": "3",
+    "typing_rate": "0.5",
+    "moderation": "tests.hooks:moderation",
+}
+
+
 @pytest.fixture(scope="session")
 def strict_server(database_factory: object) -> Iterator[Server]:
-    """A server on SQLite with small limits, for the protocol and limit tests."""
+    """A server on SQLite with STRICT_LIMITS."""
     make = database_factory
     assert callable(make)
-    instance = start_server(
-        make("sqlite"),
-        connection_init_timeout="1",
-        max_connections_per_user="3",
-        max_operations_per_connection="3",
-        max_ws_frame_bytes="16384",
-        max_message_chars="200",
-    )
+    instance = start_server(make("sqlite"), **STRICT_LIMITS)
     yield instance
     instance.stop()

@@ -12,7 +12,8 @@ from tests.clients import LEGACY_WS, TRANSPORT_WS, Http, Socket, connect
 from tests.operations import CONVERSATIONS, HISTORY, NEW_MESSAGE, SEND
 from tests.servers import Server
 
-# strict_server: 200 characters, 3 connections per user, 3 operations, 16 KiB frames.
+# strict_server (STRICT_LIMITS): 200 characters, 3 connections per user, 3 operations,
+# 16 KiB frames.
 MAX_CHARS = 200
 
 
