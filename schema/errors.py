@@ -14,8 +14,8 @@ from resolvers.errors import ChatError
 log = logging.getLogger("chat.errors")
 
 
-# What Strawberry raises for a document with no query or no operation of the given name.
-_UNRUNNABLE = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+# What Strawberry raises for no operation of the given name, or a mutation over GET.
+_UNRUNNABLE = (CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 # Strawberry's words for a @oneOf input with both or neither field set, or a null one.
@@ -30,6 +30,8 @@ def error_code(error: GraphQLError) -> str:
         return original.code
     if isinstance(original, _UNRUNNABLE):
         return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, MissingQueryError):
+        return "BAD_REQUEST"
     if original is not None:
         return "INTERNAL_SERVER_ERROR"
     if isinstance(error, GraphQLSyntaxError):
@@ -40,6 +42,14 @@ def error_code(error: GraphQLError) -> str:
     if message.startswith("Variable '$") and "got invalid value" in message:
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
+
+
+def request_error_code(refusal: Exception) -> str:
+    """The code of an HTTP request Strawberry refused before running it: no query, a body
+    that is not JSON, a method or content type it does not take."""
+    if isinstance(refusal.__cause__, _UNRUNNABLE):
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_REQUEST"
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -21,7 +22,7 @@ from strawberry.types import ExecutionResult
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from resolvers.errors import ChatError
 from schema.context import ChatContext
-from schema.errors import format_error
+from schema.errors import format_error, request_error_code
 from server import logs
 from server.auth import bearer
 from server.pages import GRAPHIQL_PAGE
@@ -80,6 +81,18 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
         )
         self.state = state
         self.graphiql_page = GRAPHIQL_PAGE.read_text()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as refusal:
+            # Strawberry answers a request it cannot run in plain text; clients expect JSON.
+            error = {"message": refusal.reason, "extensions": {"code": request_error_code(refusal)}}
+            response = JSONResponse({"errors": [error]}, status_code=refusal.status_code)
+        await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's own page loads React and GraphiQL from a CDN; ours serves them.
