@@ -32,7 +32,9 @@ def conversation_record(conversation: Conversation) -> ConversationRecord:
 
 def parse_conversation_id(conversation_id: str) -> int | None:
     """The numeric id, or None when the string cannot name a conversation."""
-    return int(conversation_id) if conversation_id.isdigit() and len(conversation_id) < 19 else None
+    # ASCII digits only: str.isdigit() also accepts "¹" and "①", which int() refuses.
+    digits = conversation_id.isascii() and conversation_id.isdigit()
+    return int(conversation_id) if digits and len(conversation_id) < 19 else None
 
 
 async def find_direct(first: str, second: str) -> Conversation | None:

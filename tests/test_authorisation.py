@@ -139,11 +139,12 @@ async def test_room_operations_by_an_outsider_are_refused(
 ON_A_ROOM = {**ROOM_SCOPED, "joinRoom": JOIN_ROOM, "leaveRoom": LEAVE_ROOM}
 
 
+@pytest.mark.parametrize("room", ["no-such-room", "¹", "9" * 30])
 @pytest.mark.parametrize("operation", sorted(ON_A_ROOM))
 async def test_room_operations_on_an_unknown_room_are_not_found(
-    server: Server, scene: Scene, operation: str
+    server: Server, scene: Scene, operation: str, room: str
 ) -> None:
-    variables = {"room": "no-such-room", "content": "hello"}
+    variables = {"room": room, "content": "hello"}
     error = await operation_error(server, scene.ann.token or "", ON_A_ROOM[operation], variables)
     assert error["extensions"]["code"] in REFUSED, error
 
