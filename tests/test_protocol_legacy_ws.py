@@ -137,6 +137,9 @@ async def test_an_unknown_message_type_gets_error_and_the_socket_stays(
     await socket.send({"type": "subscribe", "id": "x"})
     error = await socket.receive_for("x")
     assert error["type"] == "error" and error["payload"]["message"]
+    # An id that is not a string (here nested deeper than any encoder goes) is not echoed.
+    await socket.ws.send('{"type": "subscribe", "id": ' + "[" * 300 + "]" * 300 + "}")
+    assert (await socket.receive())["id"] is None
     op_id = await socket.subscribe(ME)
     assert (await socket.receive_for(op_id))["type"] == "data"
     await socket.close()

@@ -97,6 +97,13 @@ async def test_ping_is_answered_with_pong_echoing_its_payload_even_before_init(
     await socket.close()
 
 
+async def test_a_ping_nested_too_deep_to_echo_gets_a_bare_pong(strict_server: Server) -> None:
+    socket = await Socket.connect(strict_server.ws_url)
+    await socket.ws.send('{"type": "ping", "payload": ' + '{"a": ' * 300 + "1" + "}" * 301)
+    assert await socket.receive() == {"type": "pong"}
+    await socket.close()
+
+
 async def test_a_pong_is_taken_without_an_answer(strict_server: Server, uid: Any) -> None:
     socket = await connect(strict_server.ws_url, strict_server.token(uid("ann")))
     await socket.send({"type": "pong", "payload": {"unsolicited": True}})

@@ -73,6 +73,16 @@ def encode(message: Mapping[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
 
+def encodable(message: Mapping[str, Any]) -> bool:
+    """Whether a message echoing client data can be encoded: a client's JSON may nest
+    deeper than the encoder goes."""
+    try:
+        orjson.dumps(message)
+    except orjson.JSONEncodeError:
+        return False
+    return True
+
+
 class Connection:
     def __init__(self, websocket: WebSocket, state: AppState) -> None:
         self.websocket = websocket

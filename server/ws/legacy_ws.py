@@ -66,7 +66,7 @@ class LegacyWsHandler:
             fault = fault or payload_fault(payload)
             if fault is not None:
                 connection.send(
-                    {"type": "error", "id": operation_id, "payload": {"message": fault}}
+                    {"type": "error", "id": _echo_id(message), "payload": {"message": fault}}
                 )
                 return
             assert isinstance(operation_id, str) and isinstance(payload, dict)
@@ -85,7 +85,7 @@ class LegacyWsHandler:
             connection.send(
                 {
                     "type": "error",
-                    "id": message.get("id"),
+                    "id": _echo_id(message),
                     "payload": {"message": "Invalid message type"},
                 }
             )
@@ -99,3 +99,9 @@ class LegacyWsHandler:
 
     def _complete(self, operation_id: str) -> None:
         self.connection.send({"type": "complete", "id": operation_id})
+
+
+def _echo_id(message: dict[str, Any]) -> str | None:
+    """The id to answer a message with: ids are strings, anything else is not echoed."""
+    operation_id = message.get("id")
+    return operation_id if isinstance(operation_id, str) else None

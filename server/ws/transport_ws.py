@@ -6,7 +6,13 @@ import asyncio
 from typing import Any
 
 from server.ws import closecodes
-from server.ws.connection import Connection, InvalidMessage, ProtocolError, payload_fault
+from server.ws.connection import (
+    Connection,
+    InvalidMessage,
+    ProtocolError,
+    encodable,
+    payload_fault,
+)
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -46,7 +52,9 @@ class TransportWsHandler:
             if not isinstance(payload, dict | None):
                 raise InvalidMessage(f"The {kind} payload must be an object")
             if kind == "ping":
-                connection.send({"type": "pong", **({"payload": payload} if payload else {})})
+                pong = {"type": "pong", "payload": payload}
+                # A payload nested deeper than the encoder goes gets a bare pong.
+                connection.send(pong if payload and encodable(pong) else {"type": "pong"})
         elif kind == "subscribe":
             operation_id = _operation_id(message)
             fault = payload_fault(message.get("payload"))
