@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.clients import Http, connect
+from tests.actions import as_user, register, send
+from tests.clients import connect
 from tests.conftest import needs_postgres
-from tests.operations import MARK_READ, NEW_MESSAGE, RECEIPTS, SEND
+from tests.operations import MARK_READ, NEW_MESSAGE, RECEIPTS
 from tests.redis_servers import RedisServer, redis_servers
 from tests.servers import Server, start_instances
 
@@ -60,8 +61,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
 ) -> None:
     a, b, own_redis = pair_on_own_redis
     alice, bob = uid("alice"), uid("bob")
-    for user in (alice, bob):
-        await Http(a.http_url, a.token(user, user)).data("{ me { id } }")
+    await register(a, alice, bob)
     remote = await connect(b.ws_url, b.token(bob))
     local = await connect(a.ws_url, a.token(bob))
     remote_op = await remote.subscribe(NEW_MESSAGE)
@@ -70,13 +70,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     sender_view = await connect(b.ws_url, b.token(alice))
     receipts = await sender_view.subscribe(RECEIPTS)
     await asyncio.sleep(0.3)
-    http = Http(a.http_url, a.token(alice))
-
-    async def send(content: str) -> dict:
-        sent: dict = (await http.data(SEND, {"to": bob, "content": content}))["sendMessage"]
-        return sent
-
-    first = await send("before")
+    first = await send(a, alice, bob, "before")
     for socket, op in ((remote, remote_op), (local, local_op)):
         assert (await socket.next_data(op))["newMessage"]["id"] == first["id"]
     delivered = (await sender_view.next_data(receipts))["receipts"]
@@ -87,7 +81,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     assert down["checks"]["broker"]["ok"] is False
     assert "redis" in down["checks"]["broker"]["reason"]
     assert down["checks"]["database"]["ok"] is True
-    during = [await send(f"during {i}") for i in range(3)]
+    during = [await send(a, alice, bob, f"during {i}") for i in range(3)]
     assert [m["seq"] for m in during] == [2, 3, 4]
     # The subscriber on the sending instance still gets them at once.
     got = [(await local.next_data(local_op))["newMessage"] for _ in during]
@@ -95,7 +89,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
     await remote.expect_nothing(remote_op, 0.5)
     assert await metric(a, "chat_broker_up") == 0
     assert await metric(a, "chat_broker_dropped_events") >= 3
-    await Http(a.http_url, a.token(bob)).data(MARK_READ, {"from": alice})
+    await as_user(a, bob).data(MARK_READ, {"from": alice})
     await sender_view.expect_nothing(receipts, 0.5)
 
     # A client that connects and subscribes while Redis is down is served from the store,
@@ -117,7 +111,7 @@ async def test_sends_survive_a_redis_restart_and_remote_subscribers_catch_up(
         receipt = (await sender_view.next_data(receipts, 30))["receipts"]
         moved[receipt["status"]] = receipt["upToSeq"]
     assert moved == {"DELIVERED": 4, "READ": 4}
-    after = await send("after")
+    after = await send(a, alice, bob, "after")
     live = (await remote.next_data(remote_op))["newMessage"]
     assert (await late.next_data(late_op))["newMessage"]["id"] == after["id"]
     await late.close()

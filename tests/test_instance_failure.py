@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clients import Http, connect
+from tests.actions import register, send_many
+from tests.clients import connect
 from tests.conftest import REDIS_URL, needs_postgres, needs_redis
-from tests.operations import NEW_MESSAGE, PRESENCE, SEND
+from tests.operations import NEW_MESSAGE, PRESENCE
 from tests.servers import Server, start_instances
 
 pytestmark = [needs_postgres, needs_redis]
@@ -33,8 +34,7 @@ def doomed_pair(database_factory: object) -> Iterator[tuple[Server, Server]]:
 async def test_sigkill_of_an_instance_mid_stream(doomed_pair: tuple[Server, Server], uid) -> None:
     a, b = doomed_pair
     alice, bob, carol, dave = uid("alice"), uid("bob"), uid("carol"), uid("dave")
-    for user in (alice, bob, carol, dave):
-        await Http(b.http_url, b.token(user)).data("{ me { id } }")
+    await register(b, alice, bob, carol, dave)
     watcher = await connect(b.ws_url, b.token(carol))
     presence = await watcher.subscribe(PRESENCE, {"ids": [bob, dave]})
     assert [(await watcher.next_data(presence))["presence"]["online"] for _ in "bd"] == [False] * 2
@@ -45,14 +45,7 @@ async def test_sigkill_of_an_instance_mid_stream(doomed_pair: tuple[Server, Serv
     assert came_online == {bob, dave}
 
     total = 40
-    http = Http(b.http_url, b.token(alice))
-
-    async def send_all() -> None:
-        for i in range(total):
-            await http.data(SEND, {"to": bob, "content": f"m{i}"})
-            await asyncio.sleep(0.02)
-
-    sending = asyncio.create_task(send_all())
+    sending = asyncio.create_task(send_many(b, alice, bob, total))
     received = [(await receiver.next_data(stream))["newMessage"] for _ in range(10)]
     a.stop(signal.SIGKILL)
     loop = asyncio.get_running_loop()

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clients import Http, connect
+from tests.actions import as_user, register, send
+from tests.clients import connect
 from tests.conftest import REDIS_URL, needs_postgres, needs_redis
 from tests.operations import (
     MARK_READ,
     NEW_MESSAGE,
     PRESENCE,
     RECEIPTS,
-    SEND,
     START_TYPING,
     TYPING,
 )
@@ -35,13 +35,6 @@ def pair(database_factory: object) -> Iterator[tuple[Server, Server]]:
     second.stop()
 
 
-async def register(server: Server, *users: str) -> None:
-    for user in users:
-        await Http(server.http_url, server.token(user, user.split("-")[0].title())).data(
-            "{ me { id } }"
-        )
-
-
 async def test_a_message_sent_on_one_instance_reaches_a_subscriber_on_the_other(
     pair: tuple[Server, Server], uid
 ) -> None:
@@ -53,8 +46,7 @@ async def test_a_message_sent_on_one_instance_reaches_a_subscriber_on_the_other(
     sender = await connect(a.ws_url, a.token(alice))
     receipts = await sender.subscribe(RECEIPTS)
     await asyncio.sleep(0.3)
-    http = Http(a.http_url, a.token(alice))
-    sent = [(await http.data(SEND, {"to": bob, "content": c}))["sendMessage"] for c in "xyz"]
+    sent = [await send(a, alice, bob, content) for content in "xyz"]
     got = [(await receiver.next_data(op))["newMessage"] for _ in sent]
     assert [m["id"] for m in got] == [m["id"] for m in sent]
     assert [m["seq"] for m in got] == [1, 2, 3]
@@ -68,7 +60,7 @@ async def test_a_message_sent_on_one_instance_reaches_a_subscriber_on_the_other(
         "status": "DELIVERED",
         "upToSeq": 3,
     }
-    await Http(b.http_url, b.token(bob)).data(MARK_READ, {"from": alice})
+    await as_user(b, bob).data(MARK_READ, {"from": alice})
     read = (await sender.next_data(receipts))["receipts"]
     assert (read["status"], read["userId"], read["upToSeq"]) == ("READ", bob, 3)
     await receiver.close()
@@ -94,7 +86,7 @@ async def test_presence_and_typing_cross_instances(pair: tuple[Server, Server], 
     await watcher.expect_nothing(presence, 1.0)
     # Typing on B reaches alice on A; starts on both instances within a second are merged,
     # and typing stops by itself 5 s after the last start, wherever that landed.
-    on_a, on_b = Http(a.http_url, a.token(bob)), Http(b.http_url, b.token(bob))
+    on_a, on_b = as_user(a, bob), as_user(b, bob)
     await on_b.data(START_TYPING, {"to": alice})
     await on_a.data(START_TYPING, {"to": alice})
     started = (await watcher.next_data(typing))["typing"]
@@ -134,11 +126,9 @@ async def test_concurrent_senders_on_both_instances_reach_everyone_in_seq_order(
     a, b = pair
     alice, bob, carol = uid("alice"), uid("bob"), uid("carol")
     await register(a, alice, bob, carol)
-    room = (
-        await Http(a.http_url, a.token(alice)).data(
-            CREATE_ROOM, {"name": "busy", "ids": [bob, carol]}
-        )
-    )["createRoom"]["id"]
+    room = (await as_user(a, alice).data(CREATE_ROOM, {"name": "busy", "ids": [bob, carol]}))[
+        "createRoom"
+    ]["id"]
     watchers = [(a, carol), (b, carol), (b, alice), (a, bob)]
     sockets = [await connect(server.ws_url, server.token(user)) for server, user in watchers]
     ops = [await socket.subscribe(NEW_MESSAGE) for socket in sockets]
@@ -146,7 +136,7 @@ async def test_concurrent_senders_on_both_instances_reach_everyone_in_seq_order(
     per_sender = 25
 
     async def burst(server: Server, sender: str) -> None:
-        http = Http(server.http_url, server.token(sender))
+        http = as_user(server, sender)
         for i in range(per_sender):
             await http.data(SEND_TO_ROOM, {"room": room, "content": f"{sender} {i}"})
 

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.clients import Http, connect
+from tests.actions import as_user, register, send
+from tests.clients import connect
 from tests.conftest import needs_postgres
-from tests.operations import NEW_MESSAGE, PRESENCE, SEND, START_TYPING, TYPING
+from tests.operations import NEW_MESSAGE, PRESENCE, START_TYPING, TYPING
 from tests.redis_servers import RedisServer, redis_servers
 from tests.servers import Server, start_instances
 
@@ -83,8 +84,7 @@ async def test_events_cross_instances_through_the_owning_shard_only(
 ) -> None:
     a, b, nodes = on_cluster
     alice, bob = uid("alice"), uid("bob")
-    for user in (alice, bob):
-        await Http(a.http_url, a.token(user)).data("{ me { id } }")
+    await register(a, alice, bob)
     receiver = await connect(b.ws_url, b.token(bob))
     messages = await receiver.subscribe(NEW_MESSAGE)
     typing = await receiver.subscribe(TYPING)
@@ -99,11 +99,10 @@ async def test_events_cross_instances_through_the_owning_shard_only(
     sender = await connect(a.ws_url, a.token(alice))
     online = (await receiver.next_data(presence))["presence"]
     assert (online["userId"], online["online"]) == (alice, True)
-    http = Http(a.http_url, a.token(alice))
-    sent = [(await http.data(SEND, {"to": bob, "content": c}))["sendMessage"] for c in "abc"]
+    sent = [await send(a, alice, bob, content) for content in "abc"]
     got = [(await receiver.next_data(messages))["newMessage"] for _ in sent]
     assert [m["id"] for m in got] == [m["id"] for m in sent]
-    await http.data(START_TYPING, {"to": bob})
+    await as_user(a, alice).data(START_TYPING, {"to": bob})
     assert (await receiver.next_data(typing))["typing"]["userId"] == alice
     assert plain_publishes(nodes) == 0
     await sender.close()
