@@ -58,9 +58,10 @@ class MultipartSubscriptions(MultipartSubscriptionTransport):
         return False
 
 
-def _is_subscription(data: GraphQLRequestData) -> bool:
+def _is_subscription(data: GraphQLRequestData, max_tokens: int) -> bool:
     try:
-        operation = get_operation_ast(parse(data.query or ""), data.operation_name)
+        document = parse(data.query or "", max_tokens=max_tokens)
+        operation = get_operation_ast(document, data.operation_name)
     except GraphQLError:
         return False
     return operation is not None and operation.operation == OperationType.SUBSCRIPTION
@@ -104,7 +105,9 @@ class ChatGraphQL(GraphQL[ChatContext, None]):
         data = await super().parse_http_body(request)
         if not isinstance(data, GraphQLRequestData):
             return data
-        subscription = "subscription" in (data.query or "") and _is_subscription(data)
+        subscription = "subscription" in (data.query or "") and _is_subscription(
+            data, self.state.settings.max_tokens
+        )
         if data.protocol == MULTIPART_SUBSCRIPTION_PROTOCOL and not subscription:
             # A query or mutation from a client that also accepts multipart: plain JSON.
             data.protocol = "http"
