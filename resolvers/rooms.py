@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from broker.channels import room_channel, user_channel
 from models.tables import Conversation, ConversationKind, Participant
-from resolvers.conversations import get_room, require_member, require_room, room_ids_of
+from resolvers.conversations import get_room, require_room, require_room_member, room_ids_of
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.events import membership_event, room_event
 from resolvers.messages import check_send_rate, conversation_history, message_by_client_id
@@ -74,7 +74,7 @@ async def join_room(services: Services, viewer: UserRecord, room_id: str) -> Con
     except IntegrityError:  # joined meanwhile from another device
         created = False
     if created:
-        await _announce(services, room_id, viewer.id, joined=True, seq=joined_at_seq)
+        await _announce(services, str(room.id), viewer.id, joined=True, seq=joined_at_seq)
     return room
 
 
@@ -84,7 +84,7 @@ async def leave_room(services: Services, viewer: UserRecord, room_id: str) -> Co
     room = await require_room(room_id)
     deleted = await Participant.filter(conversation_id=room.id, user_id=viewer.id).delete()
     if deleted:
-        await _announce(services, room_id, viewer.id, joined=False, seq=room.last_seq)
+        await _announce(services, str(room.id), viewer.id, joined=False, seq=room.last_seq)
     return room
 
 
@@ -111,8 +111,7 @@ async def _send_to_room(
     content: str,
     client_message_id: str | None,
 ) -> MessageRecord:
-    room = await require_room(room_id)
-    await require_member(room.id, viewer.id)
+    conversation_id = await require_room_member(room_id, viewer.id)
     client_message_id = check_client_message_id(client_message_id)
     if client_message_id is not None:
         existing = await message_by_client_id(viewer.id, client_message_id)
@@ -127,7 +126,7 @@ async def _send_to_room(
     )
     return await services.writer.submit(
         PendingSend(
-            conversation_id=room.id,
+            conversation_id=conversation_id,
             kind=ConversationKind.ROOM,
             sender_id=viewer.id,
             sender_name=viewer.name,

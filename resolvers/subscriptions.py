@@ -259,6 +259,7 @@ async def room_changes(
 ) -> AsyncIterator[RoomEventRecord]:
     """Joins and leaves of a room the viewer belongs to; ends when the viewer leaves."""
     room = await require_room(room_id)
+    room_id = str(room.id)  # as stored: "007" and "7" are one room
     channels = [room_channel(room_id), user_channel(viewer.id)]
     async with services.broker.subscribe(channels) as subscription:
         await require_member(room.id, viewer.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from broker.channels import room_channel, user_channel
-from resolvers.conversations import get_or_create_direct, require_member, require_room
+from resolvers.conversations import get_or_create_direct, require_room_member
 from resolvers.errors import BadUserInput, Blocked
 from resolvers.records import TypingRecord, UserRecord
 from resolvers.users import is_blocked_between, require_user
@@ -43,8 +43,8 @@ async def set_typing(
         record = TypingRecord(viewer.id, str(conversation.id), None, is_typing)
     else:
         assert room_id is not None
-        room = await require_room(room_id)
-        await require_member(room.id, viewer.id)
+        # The id as stored names the room's channel ("007" and "7" are one room).
+        room_id = str(await require_room_member(room_id, viewer.id))
         channel = room_channel(room_id)
         record = TypingRecord(viewer.id, room_id, room_id, is_typing)
     if is_typing:
