@@ -121,7 +121,7 @@ async def _send_to_room(
     await check_send_rate(services, viewer.id)
     content = await moderate(
         services.moderation,
-        Draft(viewer.id, content, room_id=room_id),
+        Draft(viewer.id, content, room_id=str(conversation_id)),
         services.settings.max_message_chars,
     )
     return await services.writer.submit(
