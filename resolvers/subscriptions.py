@@ -138,6 +138,10 @@ async def new_messages(
             if kind != events.MESSAGE:
                 continue
             message = message_of(envelope)
+            if message.position <= floor:
+                # Stored before this stream's start or cursor: published late by another
+                # instance, and either replayed already or not asked for.
+                continue
             if message.room_id is not None and message.room_id not in rooms:
                 continue
             conversation_id = int(message.conversation_id)

@@ -95,7 +95,7 @@ def _start_on_a_free_port(directory: Path, options: list[str], attempts: int = 3
     # Another process may take the port between our probe and redis-server's bind.
     failures = []
     for _ in range(attempts):
-        server = RedisServer(free_port(), directory, options)
+        server = RedisServer(_port_for(options), directory, options)
         try:
             server.start()
         except RuntimeError as error:
@@ -103,6 +103,14 @@ def _start_on_a_free_port(directory: Path, options: list[str], attempts: int = 3
             continue
         return server
     raise RuntimeError("\n".join(failures))
+
+
+def _port_for(options: list[str]) -> int:
+    """A free port; a cluster node also needs its bus port (port + 10000) to exist."""
+    while True:
+        port = free_port()
+        if "--cluster-enabled" not in options or port + 10_000 <= 65_535:
+            return port
 
 
 @contextmanager

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import orjson
 import pytest
+import redis.asyncio as redis
 
+from resolvers.cursors import decode_cursor
 from tests.actions import as_user, register, send
 from tests.clients import connect
 from tests.conftest import REDIS_URL, needs_postgres, needs_redis
@@ -147,3 +150,46 @@ async def test_concurrent_senders_on_both_instances_reach_everyone_in_seq_order(
         assert seqs == list(range(1, total + 1))
         await socket.expect_nothing(op, 0.2)
         await socket.close()
+
+
+async def test_a_late_publish_of_a_message_before_the_cursor_is_not_delivered_again(
+    pair: tuple[Server, Server], uid
+) -> None:
+    """Another instance may publish a message after the receiver already resumed past it;
+    the stream must not yield it a second time."""
+    a, b = pair
+    alice, bob = uid("alice"), uid("bob")
+    await register(a, alice, bob)
+    first = await send(a, alice, bob, "first")
+    second = await send(a, alice, bob, "second")
+    receiver = await connect(b.ws_url, b.token(bob), resumeAfter=second["cursor"])
+    op = await receiver.subscribe(NEW_MESSAGE)
+    await asyncio.sleep(0.3)
+    late = {
+        "type": "message",
+        "message": {
+            "id": first["id"],
+            "conversationId": first["conversationId"],
+            "kind": "DIRECT",
+            "seq": first["seq"],
+            "position": decode_cursor(first["cursor"]),
+            "senderId": alice,
+            "senderName": first["sender"]["name"],
+            "receiverId": bob,
+            "content": first["content"],
+            "timestamp": first["timestamp"],
+            "clientMessageId": first["clientMessageId"],
+        },
+    }
+    assert REDIS_URL is not None
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        channel = f"{b.env['CHAT_REDIS_PREFIX']}u:{bob}"
+        await client.publish(channel, b"another-instance" + orjson.dumps(late))
+    finally:
+        await client.aclose()
+    third = await send(a, alice, bob, "third")
+    received = (await receiver.next_data(op))["newMessage"]
+    assert received["id"] == third["id"]
+    await receiver.expect_nothing(op)
+    await receiver.close()
