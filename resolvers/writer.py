@@ -68,6 +68,8 @@ class MessageWriter:
         self._queue: asyncio.Queue[PendingSend] = asyncio.Queue(maxsize=queue_size)
         self._places = queue_size
         self._admitted = 0
+        self._none_admitted = asyncio.Event()
+        self._none_admitted.set()
         self._accepting = True
         self._on_commit = on_commit
         self._lookup = lookup
@@ -94,6 +96,7 @@ class MessageWriter:
         if self._admitted >= self._places:
             raise Unavailable("The message store is overloaded; retry shortly")
         self._admitted += 1
+        self._none_admitted.clear()
         try:
             async with asyncio.timeout(self._send_timeout):
                 yield
@@ -103,10 +106,14 @@ class MessageWriter:
             ) from None
         finally:
             self._admitted -= 1
+            if self._admitted == 0:
+                self._none_admitted.set()
 
     async def drain(self) -> None:
-        """Refuse new sends, and return once every queued send is committed."""
+        """Refuse new sends; return once every send already taken in is committed (or has
+        timed out) and the queue is empty."""
         self._accepting = False
+        await self._none_admitted.wait()
         await self._queue.join()
 
     async def stop(self) -> None:
@@ -120,19 +127,13 @@ class MessageWriter:
         self._task = None
 
     async def submit(self, pending: PendingSend) -> MessageRecord:
-        """Queue a send and wait until it is committed; UNAVAILABLE when overloaded or slow."""
-        if not self._accepting:
-            raise Unavailable("The server is shutting down; retry with the same clientMessageId")
+        """Queue a send and wait until it is committed; inside `admitted`, which bounds the
+        wait. A caller cancelled meanwhile does not cancel the write."""
         try:
             self._queue.put_nowait(pending)
         except asyncio.QueueFull:
             raise Unavailable("The message store is overloaded; retry shortly") from None
-        try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), self._send_timeout)
-        except TimeoutError:
-            raise Unavailable(
-                "The message store is slow; retry with the same clientMessageId"
-            ) from None
+        return await asyncio.shield(pending.future)
 
     async def _run(self) -> None:
         while True:
