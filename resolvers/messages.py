@@ -55,10 +55,29 @@ def _record(row: dict[str, Any]) -> MessageRecord:
 
 
 async def message_by_client_id(sender_id: str, client_message_id: str) -> MessageRecord | None:
-    rows = await Message.filter(sender_id=sender_id, client_message_id=client_message_id).values(
-        *_FIELDS
+    return (await messages_by_client_ids([(sender_id, client_message_id)])).get(
+        (sender_id, client_message_id)
     )
-    return _record(rows[0]) if rows else None
+
+
+async def messages_by_client_ids(
+    keys: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], MessageRecord]:
+    """Stored messages by (sender id, clientMessageId), in one query."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await Message.filter(
+        sender_id__in={sender for sender, _ in wanted},
+        client_message_id__in={client_id for _, client_id in wanted},
+    ).values(*_FIELDS)
+    found: dict[tuple[str, str], MessageRecord] = {}
+    for row in rows:
+        record = _record(row)
+        key = (record.sender_id, record.client_message_id or "")
+        if key in wanted:
+            found[key] = record
+    return found
 
 
 async def send_message(
@@ -322,7 +341,3 @@ async def messages_at(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], 
         if key in wanted:
             found[key] = _record(row)
     return found
-
-
-def latest_position(messages: Iterable[MessageRecord]) -> int:
-    return max((message.position for message in messages), default=0)

@@ -11,7 +11,7 @@ from broker import Broker, RedisBroker, RedisClient, create_broker
 from broker.channels import room_channel, user_channel
 from models.tables import ConversationKind, StreamCounter
 from resolvers.events import message_event
-from resolvers.messages import message_by_client_id
+from resolvers.messages import messages_by_client_ids
 from resolvers.moderation import Hook, load_hook
 from resolvers.presence import Presence
 from resolvers.presence_redis import RedisPresence
@@ -75,7 +75,7 @@ def build_services(
         queue_size=settings.write_queue_size,
         send_timeout=settings.send_timeout,
         on_commit=on_commit,
-        lookup=message_by_client_id,
+        lookup=messages_by_client_ids,
     )
 
     return Services(

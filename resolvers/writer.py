@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,7 +32,8 @@ from resolvers.records import MessageRecord
 log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Sequence[MessageRecord]], Awaitable[None]]
-Lookup = Callable[[str, str], Awaitable[MessageRecord | None]]
+# Stored messages by (sender id, clientMessageId).
+Lookup = Callable[[Iterable[tuple[str, str]]], Awaitable[dict[tuple[str, str], MessageRecord]]]
 
 
 @dataclass(slots=True)
@@ -178,6 +179,18 @@ class MessageWriter:
             else:
                 unique[key] = pending
                 to_write.append(pending)
+        # Retries of sends already stored (after UNAVAILABLE) get their message, in one query,
+        # so that they do not fail the batch they share with new sends.
+        stored = await self._lookup(unique)
+        for key, existing in stored.items():
+            if not unique[key].future.done():
+                unique[key].future.set_result(existing)
+        to_write = [
+            pending
+            for pending in to_write
+            if pending.client_message_id is None
+            or (pending.sender_id, pending.client_message_id) not in stored
+        ]
         started = time.monotonic()
         try:
             written = list(zip(to_write, await self._insert(to_write), strict=True))
@@ -205,7 +218,8 @@ class MessageWriter:
         except IntegrityError:
             if pending.client_message_id is None:
                 raise
-            existing = await self._lookup(pending.sender_id, pending.client_message_id)
+            key = (pending.sender_id, pending.client_message_id)
+            existing = (await self._lookup([key])).get(key)
             if existing is None:
                 raise
             if not pending.future.done():
