@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from schema.fanout import shared_event_executor
 from schema.limits import LimitedParser, alias_rule, depth_rule
@@ -14,6 +16,14 @@ from schema.query import Query
 from schema.subscription import Subscription
 
 _CACHE_SIZE = 1024  # validation results of this many distinct documents
+
+
+class ChatSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log nothing here: refusals are answers, not faults, and `format_error` logs the
+        unexpected ones with their detail when it masks them."""
 
 
 def build_schema(
@@ -31,7 +41,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=_CACHE_SIZE),  # the cache itself is shared
     ]
-    return strawberry.Schema(
+    return ChatSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

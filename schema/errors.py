@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from graphql import GraphQLError, GraphQLSyntaxError
 from resolvers.errors import ChatError
 
 log = logging.getLogger("chat.errors")

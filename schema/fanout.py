@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import orjson
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -31,6 +29,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 # Fields whose value differs between viewers of the same event.
 VIEWER_FIELDS = frozenset({"isRead", "isBlocked", "online", "lastSeenAt"})

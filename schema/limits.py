@@ -12,9 +12,6 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql.language import Lexer, TokenKind
-from strawberry.extensions import SchemaExtension
-
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -29,6 +26,9 @@ from graphql import (
     ValidationRule,
     parse,
 )
+from graphql.language import Lexer, TokenKind
+from strawberry.extensions import SchemaExtension
+
 from resolvers.errors import LimitExceeded
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -19,7 +20,6 @@ from strawberry.http.streaming import (
 from strawberry.subscriptions import MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from resolvers.errors import ChatError
 from schema.context import ChatContext
 from schema.errors import format_error, request_error_code

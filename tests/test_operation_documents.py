@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphql.language import FieldNode
-
 from graphql import (
     DocumentNode,
     GraphQLObjectType,
@@ -14,6 +12,7 @@ from graphql import (
     parse,
     validate,
 )
+from graphql.language import FieldNode
 
 ROOT = Path(__file__).resolve().parent.parent / "graphql"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graphql import build_schema
 from graphql.utilities import find_breaking_changes
 
-from graphql import build_schema
 from server.cli import export_schema
 
 COMMITTED = Path(__file__).resolve().parent.parent / "graphql" / "schema.graphql"

@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
+from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 
-from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
 from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, ChatError, LimitExceeded
 from resolvers.records import UserRecord
