@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import multiprocessing as mp
 import os
 import tempfile
 import time
@@ -319,6 +320,21 @@ def s3(config: Config, target: int) -> Figures:
 # -- S4 -------------------------------------------------------------------------------------
 
 
+def _seed(url: str, peers: list[str], total: int) -> None:
+    asyncio.run(seed_history(url, "s4viewer", peers, total))
+
+
+def _seed_in_own_process(url: str, peers: list[str], total: int) -> None:
+    # Tortoise keeps per-process state of the first backend it opened: seeding SQLite and
+    # then PostgreSQL from one process would send SQLite's placeholders to PostgreSQL.
+    process = mp.get_context("spawn").Process(target=_seed, args=(url, peers, total))
+    process.start()
+    process.join(1800)
+    if process.exitcode != 0:
+        process.kill()
+        raise RuntimeError(f"seeding the history failed (exit code {process.exitcode})")
+
+
 def s4(config: Config, total: int) -> Figures:
     peers = [f"s4p{index}" for index in range(100)]
     per_peer = total // len(peers)
@@ -327,7 +343,7 @@ def s4(config: Config, total: int) -> Figures:
     cursors = [encode_cursor(p) for p in range(first_full, per_peer * len(peers), step)]
     with database(config) as url:
         started = time.monotonic()
-        asyncio.run(seed_history(url, "s4viewer", peers, total))
+        _seed_in_own_process(url, peers, total)
         seeded = time.monotonic() - started
         with serving(config, url) as server:
             spec = {
