@@ -118,13 +118,28 @@ async def _send_direct(
     )
     if conversation_id is None:
         conversation_id = (await get_or_create_direct(viewer.id, to)).id
+    return await submit_message(
+        services, viewer, conversation_id, ConversationKind.DIRECT, to, content, client_message_id
+    )
+
+
+async def submit_message(
+    services: Services,
+    viewer: UserRecord,
+    conversation_id: int,
+    kind: ConversationKind,
+    receiver_id: str | None,
+    content: str,
+    client_message_id: str | None,
+) -> MessageRecord:
+    """Hand a checked message to the writer; returns once it is committed."""
     return await services.writer.submit(
         PendingSend(
             conversation_id=conversation_id,
-            kind=ConversationKind.DIRECT,
+            kind=kind,
             sender_id=viewer.id,
             sender_name=viewer.name,
-            receiver_id=to,
+            receiver_id=receiver_id,
             content=content,
             client_message_id=client_message_id,
         )

@@ -19,13 +19,17 @@ from models.tables import Conversation, ConversationKind, Participant
 from resolvers.conversations import get_room, require_room, require_room_member, room_ids_of
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.events import membership_event, room_event
-from resolvers.messages import check_send_rate, conversation_history, message_by_client_id
+from resolvers.messages import (
+    check_send_rate,
+    conversation_history,
+    message_by_client_id,
+    submit_message,
+)
 from resolvers.moderation import Draft, moderate
 from resolvers.reads import mark_conversation_read
 from resolvers.records import MarkReadRecord, MessageRecord, PageRecord, RoomEventRecord, UserRecord
 from resolvers.users import users_by_id
 from resolvers.validation import check_client_message_id, check_content
-from resolvers.writer import PendingSend
 
 if TYPE_CHECKING:
     from resolvers.services import Services
@@ -124,16 +128,8 @@ async def _send_to_room(
         Draft(viewer.id, content, room_id=str(conversation_id)),
         services.settings.max_message_chars,
     )
-    return await services.writer.submit(
-        PendingSend(
-            conversation_id=conversation_id,
-            kind=ConversationKind.ROOM,
-            sender_id=viewer.id,
-            sender_name=viewer.name,
-            receiver_id=None,
-            content=content,
-            client_message_id=client_message_id,
-        )
+    return await submit_message(
+        services, viewer, conversation_id, ConversationKind.ROOM, None, content, client_message_id
     )
 
 

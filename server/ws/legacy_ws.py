@@ -5,26 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from server.ws import closecodes
-from server.ws.connection import Connection, InvalidMessage, ProtocolError, payload_fault
+from server.ws.connection import InvalidMessage, ProtocolError, payload_fault
+from server.ws.handler import ProtocolHandler
 
 PROTOCOL = "graphql-ws"
 
 
-class LegacyWsHandler:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.acknowledged = False
-        self.init_received = False
-
-    async def serve(self) -> None:
-        connection = self.connection
-        connection.call_later(connection.settings.connection_init_timeout, self._init_timeout)
-        await connection.run(self._receive_loop)
-
-    def _init_timeout(self) -> None:
-        if not self.init_received:
-            self.connection.close_soon(closecodes.INIT_TIMEOUT, "Connection initialisation timeout")
-
+class LegacyWsHandler(ProtocolHandler):
     def _keep_alive(self) -> None:
         connection = self.connection
         connection.send({"type": "ka"})

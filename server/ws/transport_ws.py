@@ -7,31 +7,17 @@ from typing import Any
 
 from server.ws import closecodes
 from server.ws.connection import (
-    Connection,
     InvalidMessage,
     ProtocolError,
     encodable,
     payload_fault,
 )
+from server.ws.handler import ProtocolHandler
 
 PROTOCOL = "graphql-transport-ws"
 
 
-class TransportWsHandler:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.acknowledged = False
-        self.init_received = False
-
-    async def serve(self) -> None:
-        connection = self.connection
-        connection.call_later(connection.settings.connection_init_timeout, self._init_timeout)
-        await connection.run(self._receive_loop)
-
-    def _init_timeout(self) -> None:
-        if not self.init_received:
-            self.connection.close_soon(closecodes.INIT_TIMEOUT, "Connection initialisation timeout")
-
+class TransportWsHandler(ProtocolHandler):
     async def _receive_loop(self) -> None:
         while True:
             message = await self.connection.receive_json()

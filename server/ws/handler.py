@@ -1,0 +1,28 @@
+"""What both subprotocol handlers share: the connection, the init deadline, serving."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from server.ws import closecodes
+from server.ws.connection import Connection
+
+
+class ProtocolHandler(ABC):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.acknowledged = False
+        self.init_received = False
+
+    async def serve(self) -> None:
+        connection = self.connection
+        connection.call_later(connection.settings.connection_init_timeout, self._init_timeout)
+        await connection.run(self._receive_loop)
+
+    def _init_timeout(self) -> None:
+        if not self.init_received:
+            self.connection.close_soon(closecodes.INIT_TIMEOUT, "Connection initialisation timeout")
+
+    @abstractmethod
+    async def _receive_loop(self) -> None:
+        """Read and answer frames until the socket closes."""
