@@ -18,6 +18,7 @@ from resolvers.presence_redis import RedisPresence
 from resolvers.ratelimit import RateLimiter, RedisRateLimiter
 from resolvers.receipts import DeliveryTracker
 from resolvers.records import MessageRecord
+from resolvers.subscriptions import RecentMessages
 from resolvers.telemetry import Telemetry
 from resolvers.typing import TypingTracker
 from resolvers.typing_redis import RedisTypingTracker
@@ -43,6 +44,7 @@ class Services:
     # resyncs together, and sends must still find database connections.
     resyncs: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     moderation: Hook | None = None
+    recent_messages: RecentMessages = field(default_factory=RecentMessages)
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:

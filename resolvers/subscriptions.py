@@ -8,6 +8,7 @@ from the store, which stays the source of truth.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +53,27 @@ async def _next(subscription: Subscription) -> Envelope:
     return envelope
 
 
-def message_of(envelope: Envelope) -> MessageRecord:
-    """The message an event carries, decoded once per process however many subscribe."""
-    record = envelope.memo.get("record")
-    if record is None:
-        record = envelope.memo["record"] = MessageRecord.from_data(envelope.data["message"])
-    assert isinstance(record, MessageRecord)
-    return record
+class RecentMessages:
+    """Decodes each message event once per process, into one record shared by every
+    subscription that meets it: a direct message arrives on two channels (the sender's and
+    the receiver's), and one record lets its selection be executed once for both."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._records: OrderedDict[str, MessageRecord] = OrderedDict()
+
+    def of(self, envelope: Envelope) -> MessageRecord:
+        record = envelope.memo.get("record")
+        if isinstance(record, MessageRecord):
+            return record
+        data = envelope.data["message"]
+        record = self._records.get(data["id"])
+        if record is None or record.position != data["position"]:
+            record = self._records[data["id"]] = MessageRecord.from_data(data)
+            if len(self._records) > self._size:
+                self._records.popitem(last=False)
+        envelope.memo["record"] = record
+        return record
 
 
 async def current_position() -> int:
@@ -137,7 +152,7 @@ async def new_messages(
                 continue
             if kind != events.MESSAGE:
                 continue
-            message = message_of(envelope)
+            message = services.recent_messages.of(envelope)
             if message.position <= floor:
                 # Stored before this stream's start or cursor: published late by another
                 # instance, and either replayed already or not asked for.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.actions import db_queries
 from tests.clients import LEGACY_WS, TRANSPORT_WS, Http, Socket, connect
 from tests.operations import BLOCK
 from tests.servers import Server
@@ -21,6 +22,11 @@ SHARED = "subscription { newMessage { id seq content roomId sender { id name } }
 CREATE_ROOM = """
 mutation($name: String!, $ids: [ID!]) {
   createRoom(input: {name: $name, participantIds: $ids}) { id }
+}
+"""
+SEND_DIRECT = """
+mutation($to: ID!, $content: String!) {
+  sendMessage(input: {to: $to, content: $content}) { id }
 }
 """
 SEND_ROOM = """
@@ -79,3 +85,41 @@ async def test_room_subscribers_share_a_payload_but_not_their_own_fields(
             assert all(m["sender"]["name"] == alice for m in messages)
     for _, socket, _ in listeners:
         await socket.close()
+
+
+async def test_a_direct_message_is_executed_once_for_its_sender_and_its_receiver(
+    server: Server, uid
+) -> None:
+    """A direct message reaches the sender's devices and the receiver's on two channels; a
+    selection asked by both is executed once, so a nested field loads once."""
+    alice, bob = uid("alice"), uid("bob")
+    for user in (alice, bob):
+        await Http(server.http_url, server.token(user, user)).data("{ me { id } }")
+    sockets = {
+        user: await connect(server.ws_url, server.token(user, user)) for user in (alice, bob)
+    }
+    sender = Http(server.http_url, server.token(alice, alice))
+
+    async def queries_to_deliver(selection: str, content: str) -> float:
+        document = f"subscription {{ newMessage {selection} }}"
+        operations = {user: await socket.subscribe(document) for user, socket in sockets.items()}
+        await asyncio.sleep(0.3)
+
+        async def exchange(text: str) -> None:
+            await sender.data(SEND_DIRECT, {"to": bob, "content": text})
+            for user, socket in sockets.items():
+                assert (await socket.next_data(operations[user]))["newMessage"]["content"] == text
+            await asyncio.sleep(0.5)  # the delivered point is written just after
+
+        await exchange(f"{content}: warm")
+        before = await db_queries(server)
+        await exchange(content)
+        spent = await db_queries(server) - before
+        for user, socket in sockets.items():
+            await socket.stop(operations[user])
+        return spent
+
+    bare = await queries_to_deliver("{ content }", "bare")
+    nested = await queries_to_deliver("{ content sender { name } }", "nested")
+    assert nested - bare == 1, (bare, nested)
+    await asyncio.gather(*(socket.close() for socket in sockets.values()))
