@@ -20,6 +20,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from broker.background import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 _READ_TIMEOUT = 1.0
@@ -67,11 +69,8 @@ class Listener:
         self._task = asyncio.create_task(self._run(), name="redis-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._close()
 
     async def add(self, channel: bytes) -> None:

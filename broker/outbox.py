@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.exceptions import RedisError
 
+from broker.background import cancel_and_wait
 from broker.listener import describe
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,7 @@ class Outbox:
         """Stop, then try once (briefly) to send what is still queued."""
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
         if self._queue and self.up:
             with contextlib.suppress(TimeoutError, RedisError, OSError):

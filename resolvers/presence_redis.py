@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from redis.exceptions import RedisError
 
 from broker import Broker, RedisClient
+from broker.background import cancel_and_wait
 from resolvers.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,8 @@ class RedisPresence(Presence):
         self._task = asyncio.create_task(self._run(), name="presence-heartbeat")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await super().stop()
         with contextlib.suppress(RedisError, OSError):
             await self._redis.zrem(f"{self._keys}instances", self._instance)

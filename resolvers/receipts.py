@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from broker import Broker
+from broker.background import cancel_and_wait
 from broker.channels import user_channel
 from models.tables import Participant
 from resolvers.events import receipt_event
@@ -32,11 +32,8 @@ class DeliveryTracker:
         self._task = asyncio.create_task(self._run(), name="delivery-tracker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.flush()
 
     def delivered(self, conversation_id: int, receiver_id: str, sender_id: str, seq: int) -> None:

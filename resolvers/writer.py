@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from broker.background import cancel_and_wait
 from models.db import is_postgres
 from models.tables import ConversationKind, Message
 from resolvers.errors import Unavailable
@@ -122,9 +123,7 @@ class MessageWriter:
         if self._task is None:
             return
         await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def submit(self, pending: PendingSend) -> MessageRecord:
