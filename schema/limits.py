@@ -8,8 +8,6 @@ fragment measured once, so a document of nested spreads costs linear time to che
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -27,7 +25,6 @@ from graphql import (
     parse,
 )
 from graphql.language import Lexer, TokenKind
-from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import LimitExceeded
 
@@ -57,27 +54,14 @@ def _over_token_limit(query: str, limit: int) -> bool:
     return count > limit
 
 
-@lru_cache(maxsize=1024)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
+def parse_limited(query: str, max_tokens: int) -> DocumentNode:
+    """Parse, refusing a document of more than `max_tokens` tokens with LIMIT_EXCEEDED."""
     try:
         return parse(query, max_tokens=max_tokens)
     except GraphQLSyntaxError:
         if _over_token_limit(query, max_tokens):
             raise limit_error(f"The document has more than {max_tokens} tokens") from None
         raise
-
-
-class LimitedParser(SchemaExtension):
-    """Parses with a bounded LRU cache and a token limit (LIMIT_EXCEEDED beyond it)."""
-
-    def __init__(self, max_tokens: int) -> None:
-        self.max_tokens = max_tokens
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is None and context.query:
-            context.graphql_document = _parse(context.query, self.max_tokens)
-        yield
 
 
 class _Measure:

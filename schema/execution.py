@@ -1,0 +1,241 @@
+"""Operations run straight on graphql-core; each distinct document is parsed and validated
+once.
+
+Strawberry's `Schema.execute` and `Schema.stream` wrap every operation, and every event of
+every subscription, in an extension lifecycle: an execution context, extension instances,
+their hooks as context managers, and post-processing of each result. Under load that
+wrapper cost more CPU than the send resolver it wrapped. Nothing here needs those hooks:
+the token, depth and alias limits and the introspection switch belong to parsing and
+validation, which `Documents` does once per distinct document and caches.
+
+`ChatSchema` therefore runs operations itself, keeping the contract Strawberry's
+transports rely on: the same exceptions for a missing query, an operation that cannot be
+found and an operation type the transport does not allow; `PreExecutionError` for errors
+before execution; an exception raised by a subscription's source ends its stream as one
+error result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from contextlib import aclosing
+from functools import lru_cache
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    create_source_event_stream,
+    execute_subscription_event,
+)
+from graphql import ExecutionResult as CoreResult
+from graphql.execution import Executor
+from graphql.validation import ASTValidationRule, specified_rules
+from strawberry.exceptions import MissingQueryError
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import validate_document
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
+from strawberry.utils.operation import get_operation_type
+
+from schema.limits import parse_limited
+
+ALL_OPERATION_TYPES = frozenset(OperationType)
+
+
+class Documents:
+    """Parsed and validated documents by their text, the most recent `size` of them."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: Iterable[type[ASTValidationRule]],
+        max_tokens: int,
+        size: int = 1024,
+    ) -> None:
+        self._schema = schema
+        self._rules = (*specified_rules, *rules)
+        self._max_tokens = max_tokens
+        self.prepare = lru_cache(maxsize=size)(self._prepare)
+
+    def _prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+        """The document with its validation errors, or None with its parse error."""
+        try:
+            document = parse_limited(query, self._max_tokens)
+        except GraphQLError as error:
+            return None, [error]
+        except Exception as error:  # e.g. a RecursionError: reported, never raised
+            return None, [GraphQLError(str(error), original_error=error)]
+        return document, validate_document(self._schema, document, self._rules)
+
+
+class Runner:
+    """Runs operations of one schema with one executor class."""
+
+    def __init__(self, schema: GraphQLSchema, documents: Documents, executor: type[Executor[Any]]):
+        self._schema = schema
+        self._documents = documents
+        self._executor = executor
+
+    def ready(
+        self,
+        query: str | None,
+        operation_name: str | None,
+        allowed: Iterable[OperationType] | None,
+    ) -> tuple[DocumentNode, OperationType] | PreExecutionError:
+        """The document and its operation's type, or the errors that stop it before
+        execution; raises as Strawberry does for what a transport answers itself."""
+        if not query:
+            raise MissingQueryError
+        document, errors = self._documents.prepare(query)
+        if document is None:
+            return PreExecutionError(data=None, errors=errors)
+        try:
+            kind = get_operation_type(document, operation_name)
+        except RuntimeError as error:
+            raise CannotGetOperationTypeError(operation_name) from error
+        if kind not in (ALL_OPERATION_TYPES if allowed is None else allowed):
+            raise InvalidOperationTypeError(kind)
+        if errors:
+            return PreExecutionError(data=None, errors=errors)
+        return document, kind
+
+    async def execute(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        try:
+            executor = self._build(
+                document, variables, context, root, operation_name, operation_extensions
+            )
+            if isinstance(executor, list):
+                return ExecutionResult(data=None, errors=executor)
+            try:
+                # Without @defer or @stream in the schema, always one result.
+                result = cast(CoreResult, await await_maybe(executor.execute_operation()))
+            finally:
+                _release(executor)
+        except Exception as error:  # graphql-core raises for inputs nested too deeply
+            return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
+        return ExecutionResult(data=result.data, errors=result.errors)
+
+    async def subscribe(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        """The subscription's results: each source event executed in turn, without a
+        wrapper per event."""
+        executor = None
+        try:
+            executor = self._build(
+                document, variables, context, root, operation_name, operation_extensions
+            )
+            if isinstance(executor, list):
+                yield PreExecutionError(data=None, errors=executor)
+                return
+            source = await await_maybe(create_source_event_stream(executor))
+            if isinstance(source, CoreResult):
+                yield PreExecutionError(data=None, errors=source.errors)
+                return
+            events = cast(AsyncIterable[Any], source)
+            async with aclosing(events):  # type: ignore[type-var]
+                async for event in events:
+                    per_event = executor.build_per_event_executor(event)
+                    result = await await_maybe(execute_subscription_event(per_event))
+                    yield ExecutionResult(data=result.data, errors=result.errors)
+        except Exception as error:  # the source failed: its stream ends with the error
+            yield ExecutionResult(data=None, errors=[_as_graphql_error(error)])
+        finally:
+            if isinstance(executor, Executor):
+                _release(executor)
+
+    def _build(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> Executor[Any] | list[GraphQLError]:
+        """An executor, or the errors of variables that do not fit the operation."""
+        return self._executor.build(
+            self._schema,
+            document,
+            root,
+            context,
+            variables,
+            operation_name,
+            is_awaitable=cast(Any, optimized_is_awaitable),  # a TypeGuard in all but name
+            operation_extensions=operation_extensions,
+        )
+
+    async def stream(
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+        allowed: Iterable[OperationType] | None,
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        """Any operation's results: one for a query or mutation, a stream for a
+        subscription."""
+        try:
+            ready = self.ready(query, operation_name, allowed)
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as e:
+            yield PreExecutionError(data=None, errors=[_refusal(e)])
+            return
+        if isinstance(ready, PreExecutionError):
+            yield ready
+            return
+        document, kind = ready
+        arguments = (document, variables, context, root, operation_name, operation_extensions)
+        if kind is not OperationType.SUBSCRIPTION:
+            yield await self.execute(*arguments)
+            return
+        async with aclosing(self.subscribe(*arguments)) as results:
+            async for result in results:
+                yield result
+
+
+def _release(executor: Executor[Any]) -> None:
+    """Break the executor's reference to itself (bound methods in `async_helpers`), so
+    that it, the operation's context and all it reached are freed as soon as the operation
+    ends rather than by a cyclic collection: under load those collections, walking
+    thousands of finished executors, took a quarter of the server's CPU."""
+    del executor.async_helpers
+
+
+def _as_graphql_error(error: Exception) -> GraphQLError:
+    return (
+        error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
+    )
+
+
+def _refusal(error: Exception) -> GraphQLError:
+    """A refusal a streaming transport reports as an error result, worded as Strawberry's."""
+    if isinstance(error, CannotGetOperationTypeError):
+        return GraphQLError(error.as_http_error_reason(), original_error=error)
+    if isinstance(error, InvalidOperationTypeError):
+        plural = {
+            OperationType.QUERY: "queries",
+            OperationType.MUTATION: "mutations",
+            OperationType.SUBSCRIPTION: "subscriptions",
+        }[error.operation_type]
+        return GraphQLError(f"{plural} are not allowed", original_error=error)
+    return GraphQLError(str(error), original_error=error)
