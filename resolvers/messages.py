@@ -1,4 +1,4 @@
-"""Sending messages and reading history."""
+"""Sending messages and looking stored ones up."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from models.db import fetch_rows, marker
-from models.tables import Conversation, ConversationKind, Message
-from resolvers.conversations import direct_key, get_or_create_direct, require_member
-from resolvers.cursors import decode_cursor
+from models.tables import ConversationKind, Message
+from resolvers.conversations import direct_key, get_or_create_direct
 from resolvers.errors import BadUserInput, Blocked, NotFound
 from resolvers.moderation import Draft, moderate
-from resolvers.records import MessageRecord, PageRecord, UserRecord
+from resolvers.records import MessageRecord, UserRecord
 from resolvers.validation import (
     check_client_message_id,
     check_content,
-    check_page_size,
     is_user_id,
 )
 from resolvers.writer import PendingSend
@@ -148,8 +146,7 @@ async def submit_message(
 
 async def _direct_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
     """Whether the receiver exists, whether a block stands between the two, and their
-    conversation if it exists: one round trip, as this runs on every direct send and
-    history page."""
+    conversation if it exists: one round trip, as this runs on every direct send."""
     m = [marker(index) for index in range(1, 7)]
     rows = await fetch_rows(
         f"SELECT (SELECT 1 FROM chat_user WHERE id = {m[0]}) AS known,"
@@ -172,146 +169,6 @@ async def check_send_rate(services: Services, user_id: str) -> None:
     await services.limiter.check(
         f"send:{user_id}", settings.send_rate, settings.send_burst, "messages"
     )
-
-
-async def direct_history(
-    services: Services,
-    viewer: UserRecord,
-    with_user: str,
-    *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> PageRecord:
-    """A page of the direct conversation with a user; empty before its first message."""
-    known, _, conversation_id = (
-        await _direct_state(viewer.id, with_user) if is_user_id(with_user) else (False, False, None)
-    )
-    if not known:
-        raise NotFound(f"Unknown user {with_user!r}")
-    bounds = _page_bounds(services, first, after, last, before)
-    if conversation_id is None:
-        return PageRecord(messages=[], has_next_page=False, has_previous_page=False)
-    conversation = Conversation(id=conversation_id, kind=ConversationKind.DIRECT)
-    return await _page(conversation, *bounds)
-
-
-async def conversation_history(
-    services: Services,
-    viewer: UserRecord,
-    conversation: Conversation,
-    *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> PageRecord:
-    """A page of a conversation the viewer belongs to (FORBIDDEN otherwise)."""
-    bounds = _page_bounds(services, first, after, last, before)
-    await require_member(conversation.id, viewer.id)
-    return await _page(conversation, *bounds)
-
-
-def _page_bounds(
-    services: Services, first: int | None, after: str | None, last: int | None, before: str | None
-) -> tuple[int | None, int | None, int | None, int | None]:
-    maximum = services.settings.max_page_size
-    first = check_page_size(first, maximum, "first")
-    last = check_page_size(last, maximum, "last")
-    if first is not None and last is not None:
-        raise BadUserInput("Pass first or last, not both")
-    after_position = decode_cursor(after) if after is not None else None
-    before_position = decode_cursor(before) if before is not None else None
-    if first is None and last is None:
-        if after_position is not None:
-            first = services.settings.default_page_size
-        else:
-            last = services.settings.default_page_size
-    return first, after_position, last, before_position
-
-
-async def _page(
-    conversation: Conversation,
-    first: int | None,
-    after: int | None,
-    last: int | None,
-    before: int | None,
-) -> PageRecord:
-    # Raw SQL on the (conversation_id, position) index: history pages are the hottest read,
-    # and the ORM's query building cost more than the query itself.
-    values: list[Any] = [conversation.id]
-    where = f"m.conversation_id = {marker(1)}"
-    if after is not None:
-        values.append(after)
-        where += f" AND m.position > {marker(len(values))}"
-    if before is not None:
-        values.append(before)
-        where += f" AND m.position < {marker(len(values))}"
-    size = first if first is not None else last
-    assert size is not None
-    values.append(size + 1)
-    order = "ASC" if first is not None else "DESC"
-    rows = await fetch_rows(
-        f"SELECT {_PAGE_COLUMNS} FROM message m JOIN chat_user u ON u.id = m.sender_id"
-        f" WHERE {where} ORDER BY m.position {order} LIMIT {marker(len(values))}",
-        values,
-    )
-    more = len(rows) > size
-    rows = rows[:size]
-    if first is not None:
-        has_next, has_previous = (
-            more,
-            after is not None and await _any_at(conversation.id, "<=", after),
-        )
-    else:
-        rows.reverse()
-        has_previous, has_next = (
-            more,
-            before is not None and await _any_at(conversation.id, ">=", before),
-        )
-    kind = ConversationKind(conversation.kind)
-    return PageRecord(
-        messages=[_page_record(row, conversation.id, kind) for row in rows],
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-    )
-
-
-_PAGE_COLUMNS = (
-    "m.id, m.seq, m.position, m.sender_id, u.name AS sender_name, m.receiver_id, m.content,"
-    " m.created_at, m.client_message_id"
-)
-
-
-async def _any_at(conversation_id: int, comparison: str, position: int) -> bool:
-    rows = await fetch_rows(
-        f"SELECT 1 FROM message WHERE conversation_id = {marker(1)}"
-        f" AND position {comparison} {marker(2)} LIMIT 1",
-        [conversation_id, position],
-    )
-    return bool(rows)
-
-
-def _page_record(
-    row: dict[str, Any], conversation_id: int, kind: ConversationKind
-) -> MessageRecord:
-    return MessageRecord(
-        id=str(row["id"]),
-        conversation_id=str(conversation_id),
-        kind=kind,
-        seq=row["seq"],
-        position=row["position"],
-        sender_id=row["sender_id"],
-        sender_name=row["sender_name"],
-        receiver_id=row["receiver_id"],
-        content=row["content"],
-        timestamp=_CREATED_AT.to_python_value(row["created_at"]),
-        client_message_id=row["client_message_id"],
-    )
-
-
-_CREATED_AT = Message._meta.fields_map["created_at"]
 
 
 async def messages_after(

@@ -19,9 +19,9 @@ from models.tables import Conversation, ConversationKind, Participant
 from resolvers.conversations import get_room, require_room, require_room_member, room_ids_of
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.events import membership_event, room_event
+from resolvers.history import conversation_history
 from resolvers.messages import (
     check_send_rate,
-    conversation_history,
     message_by_client_id,
     submit_message,
 )

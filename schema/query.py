@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import conversations, messages, rooms, users
+from resolvers import conversations, history, rooms, users
 from resolvers.validation import check_list_size
 from schema.types import Conversation, Info, MessageConnection, Room, User
 
@@ -41,7 +41,7 @@ class Query:
         before: str | None = None,
     ) -> MessageConnection:
         viewer = info.context.require_viewer()
-        page = await messages.direct_history(
+        page = await history.direct_history(
             info.context.services,
             viewer,
             with_user,

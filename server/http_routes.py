@@ -13,7 +13,7 @@ from models.db import fetch_rows
 from resolvers.conversations import find_direct, read_points
 from resolvers.cursors import encode_cursor
 from resolvers.errors import BadUserInput, ChatError, Forbidden
-from resolvers.messages import direct_history
+from resolvers.history import direct_history
 from server.auth import bearer
 from server.state import AppState
 

@@ -18,6 +18,15 @@ query Page($with: ID!, $last: Int) {
 }
 """
 
+PLAIN_PAGE = """
+query Page($with: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  messages(withUser: $with, first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id seq senderId content timestamp } }
+    pageInfo { hasNextPage hasPreviousPage startCursor }
+  }
+}
+"""
+
 ON_MESSAGE_WITH_SENDER = """
 subscription { newMessage { id content sender { id name isBlocked } } }
 """
@@ -47,6 +56,18 @@ async def test_a_page_with_senders_costs_the_same_for_5_and_50_messages(
     assert small > 0
     assert large == small
     assert await statements(server, http, HISTORY, {"with": alice}) <= small
+
+
+async def test_a_page_of_plain_fields_is_one_statement_either_way(server: Server, uid) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    await register(server, bob)
+    for index in range(6):
+        await send(server, alice, bob, f"m{index}")
+    http = as_user(server, bob)
+    newest = await http.data(PLAIN_PAGE, {"with": alice, "last": 2})
+    cursor = newest["messages"]["pageInfo"]["startCursor"]
+    for paging in ({"last": 2, "before": cursor}, {"first": 2, "after": cursor}):
+        assert await statements(server, http, PLAIN_PAGE, {"with": alice, **paging}) == 1
 
 
 async def test_conversations_cost_the_same_for_2_and_8_peers(server: Server, uid) -> None:

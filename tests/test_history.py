@@ -48,6 +48,18 @@ async def test_paging_both_ways(server: Server, uid) -> None:
     assert page_info(older)["hasPreviousPage"] is False
     assert page_info(older)["hasNextPage"] is True
 
+    # Pages past either end are empty and still know what lies on their other side.
+    first_cursor = older["messages"]["edges"][0]["cursor"]
+    before_first = await http.data(HISTORY, {"with": alice, "last": 10, "before": first_cursor})
+    assert seqs(before_first) == []
+    assert page_info(before_first)["hasPreviousPage"] is False
+    assert page_info(before_first)["hasNextPage"] is True
+    last_cursor = edges[-1]["cursor"]
+    after_last = await http.data(HISTORY, {"with": alice, "first": 10, "after": last_cursor})
+    assert seqs(after_last) == []
+    assert page_info(after_last)["hasPreviousPage"] is True
+    assert page_info(after_last)["hasNextPage"] is False
+
     forward = await http.data(HISTORY, {"with": alice, "first": 20})
     assert seqs(forward) == list(range(1, 21))
     assert page_info(forward)["hasNextPage"] is True
@@ -100,6 +112,9 @@ async def test_history_of_an_unknown_user_is_not_found_and_of_a_stranger_empty(
     await register(server, bob)
     http = as_user(server, alice)
     assert await http.error_code(HISTORY, {"with": "nobody-" + alice}) == "NOT_FOUND"
+    # An unknown user is reported before a malformed cursor.
+    unknown_and_bad = {"with": "nobody-" + alice, "before": "%%%"}
+    assert await http.error_code(HISTORY, unknown_and_bad) == "NOT_FOUND"
     empty = await http.data(HISTORY, {"with": bob})
     assert empty["messages"]["edges"] == []
     assert page_info(empty) == {
