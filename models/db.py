@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
@@ -71,6 +71,14 @@ def marker(index: int) -> str:
 
 async def fetch_rows(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
     return await connection().execute_query_dict(sql, list(values))
+
+
+async def fetch_tuples(sql: str, values: Sequence[Any] = ()) -> list[Sequence[Any]]:
+    """Rows as the drivers return them, to unpack in column order: no dict per row, for
+    the reads of many rows."""
+    _, rows = await connection().execute_query(sql, list(values))
+    # Annotated as dicts by Tortoise; a list of sqlite3.Row or asyncpg.Record in fact.
+    return cast("list[Sequence[Any]]", rows)
 
 
 def stored_datetime(value: datetime | str) -> datetime:

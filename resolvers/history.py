@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from models.db import fetch_rows, marker, stored_datetime
+from models.db import fetch_rows, fetch_tuples, marker, stored_datetime
 from models.tables import Conversation, ConversationKind
 from resolvers.conversations import direct_key, require_member
 from resolvers.cursors import decode_cursor
@@ -20,9 +21,10 @@ if TYPE_CHECKING:
 _BY_ID = "{}"
 _BY_DIRECT_KEY = "(SELECT id FROM conversation WHERE direct_key = {})"
 
+# In the order _record unpacks them, after the page query's first column.
 _COLUMNS = (
-    "m.id, m.conversation_id, m.seq, m.position, m.sender_id, u.name AS sender_name,"
-    " m.receiver_id, m.content, m.created_at, m.client_message_id"
+    "m.id, m.conversation_id, m.seq, m.position, m.sender_id, u.name, m.receiver_id,"
+    " m.content, m.created_at, m.client_message_id"
 )
 
 
@@ -120,14 +122,13 @@ async def _page(
     if before is not None:
         where += f" AND m.position < {param(before)}"
     order = "ASC" if forward else "DESC"
-    rows = await fetch_rows(
-        f"SELECT {beyond} AS beyond, {_COLUMNS}"
-        " FROM message m JOIN chat_user u ON u.id = m.sender_id"
+    rows = await fetch_tuples(
+        f"SELECT {beyond}, {_COLUMNS} FROM message m JOIN chat_user u ON u.id = m.sender_id"
         f" WHERE {where} ORDER BY m.position {order} LIMIT {param(size + 1)}",
         values,
     )
     if rows:
-        any_beyond = rows[0]["beyond"] is not None
+        any_beyond = rows[0][0] is not None
     else:
         any_beyond = start is not None and await _any(conversation, key, past_start, start)
     more = len(rows) > size
@@ -153,17 +154,30 @@ async def _any(conversation: str, key: int | str, comparison: str, position: int
     return bool(await fetch_rows(sql, [key, position]))
 
 
-def _record(row: dict[str, Any], kind: ConversationKind) -> MessageRecord:
+def _record(row: Sequence[Any], kind: ConversationKind) -> MessageRecord:
+    (
+        _,
+        message_id,
+        conversation_id,
+        seq,
+        position,
+        sender_id,
+        sender_name,
+        receiver_id,
+        content,
+        created_at,
+        client_message_id,
+    ) = row
     return MessageRecord(
-        id=str(row["id"]),
-        conversation_id=str(row["conversation_id"]),
+        id=str(message_id),
+        conversation_id=str(conversation_id),
         kind=kind,
-        seq=row["seq"],
-        position=row["position"],
-        sender_id=row["sender_id"],
-        sender_name=row["sender_name"],
-        receiver_id=row["receiver_id"],
-        content=row["content"],
-        timestamp=stored_datetime(row["created_at"]),
-        client_message_id=row["client_message_id"],
+        seq=seq,
+        position=position,
+        sender_id=sender_id,
+        sender_name=sender_name,
+        receiver_id=receiver_id,
+        content=content,
+        timestamp=stored_datetime(created_at),
+        client_message_id=client_message_id,
     )
