@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # The type of the event a broker hands every local subscription after it may have lost
@@ -35,21 +34,49 @@ class Subscription:
 
     When the consumer falls behind by more than `maxsize` envelopes the oldest are dropped
     and `dropped` counts them; consumers that must not lose events refill from the store.
+    Used as an async context manager (`Broker.subscribe`), it follows its first channels
+    on entry and leaves every channel on exit.
+
+    Most subscriptions wait idle for long stretches, so the queue exists only while it holds
+    envelopes (an empty deque is ~0.7 KiB).
     """
 
-    def __init__(self, broker: Broker, maxsize: int) -> None:
+    __slots__ = ("_broker", "_initial", "_maxsize", "_queue", "_waiter", "channels", "dropped")
+
+    def __init__(self, broker: Broker, maxsize: int, channels: Iterable[str] = ()) -> None:
         self._broker = broker
-        self._queue: deque[Envelope] = deque()
+        self._queue: deque[Envelope] | None = None
         self._maxsize = maxsize
         self._waiter: asyncio.Future[None] | None = None
+        self._initial: Iterable[str] | None = channels
         self.channels: set[str] = set()
         self.dropped = 0
 
+    async def __aenter__(self) -> Subscription:
+        channels, self._initial = self._initial or (), None
+        try:
+            for channel in channels:
+                await self.add(channel)
+        except BaseException:
+            await self._leave()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        for channel in list(self.channels):
+            await self.remove(channel)
+
     def push(self, envelope: Envelope) -> None:
-        if len(self._queue) >= self._maxsize:
-            self._queue.popleft()
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self._maxsize:
+            queue.popleft()
             self.dropped += 1
-        self._queue.append(envelope)
+        queue.append(envelope)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -75,17 +102,10 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._queue.popleft()
-
-    def get_nowait(self) -> Envelope | None:
-        return self._queue.popleft() if self._queue else None
-
-    def __aiter__(self) -> AsyncIterator[Envelope]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Envelope]:
-        while True:
-            yield await self.get()
+        envelope = self._queue.popleft()
+        if not self._queue:
+            self._queue = None
+        return envelope
 
 
 class Broker(ABC):
@@ -116,16 +136,10 @@ class Broker(ABC):
         """Events that could not be sent to the other instances."""
         return 0
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channels: Iterable[str] = ()) -> AsyncIterator[Subscription]:
-        subscription = Subscription(self, self._queue_size)
-        try:
-            for channel in channels:
-                await subscription.add(channel)
-            yield subscription
-        finally:
-            for channel in list(subscription.channels):
-                await subscription.remove(channel)
+    def subscribe(self, channels: Iterable[str] = ()) -> Subscription:
+        """A subscription to use with `async with`: it follows `channels` on entry and
+        leaves every channel it follows on exit."""
+        return Subscription(self, self._queue_size, channels)
 
     def deliver_local(self, channel: str, data: dict[str, Any]) -> None:
         """Fan an event out to this process's subscribers of the channel."""

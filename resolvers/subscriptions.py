@@ -111,13 +111,8 @@ async def new_messages(
         floor = await current_position() if after is None else after
         delivered: dict[int, int] = {}
         limit = services.settings.max_replay
-        backlog = await messages_after(await conversation_ids_of(viewer.id), floor, limit + 1)
-        if len(backlog) > limit:
-            raise CursorExpired(
-                f"More than {limit} messages since this cursor; refetch history and "
-                "subscribe without a cursor"
-            )
-        for message in backlog:
+        # Not kept in a variable: this frame lives as long as the subscription.
+        for message in await _backlog(viewer.id, floor, limit):
             delivered[int(message.conversation_id)] = message.seq
             yield message
             _mark_delivered(services, viewer, message)
@@ -171,6 +166,17 @@ async def new_messages(
             delivered[conversation_id] = message.seq
             yield message
             _mark_delivered(services, viewer, message, live=True)
+
+
+async def _backlog(viewer_id: str, floor: int, limit: int) -> list[MessageRecord]:
+    """What was stored for the viewer after `floor`; CursorExpired past `limit` messages."""
+    backlog = await messages_after(await conversation_ids_of(viewer_id), floor, limit + 1)
+    if len(backlog) > limit:
+        raise CursorExpired(
+            f"More than {limit} messages since this cursor; refetch history and "
+            "subscribe without a cursor"
+        )
+    return backlog
 
 
 async def _missed(

@@ -11,7 +11,7 @@ from resolvers.services import Services
 from schema.loaders import Loaders
 
 
-@dataclass
+@dataclass(slots=True)
 class ChatContext:
     services: Services
     viewer: UserRecord | None
@@ -20,14 +20,19 @@ class ChatContext:
     # Subscription events may be executed once for every subscriber that shares them
     # (schema/fanout.py); set by transports that encode results with orjson.
     shared_results: bool = False
-    loaders: Loaders = field(init=False)
+    # Made on first use: a subscription lives long and most of its events, or all of
+    # them, resolve no nested field.
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.viewer.id if self.viewer else None)
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.viewer.id if self.viewer else None)
+        return self._loaders
 
     def refresh_loaders(self) -> None:
         """Forget what the loaders cached: each subscription event sees current state."""
-        self.loaders = Loaders(self.viewer.id if self.viewer else None)
+        self._loaders = None
 
     def require_viewer(self) -> UserRecord:
         if self.viewer is None:

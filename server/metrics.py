@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -119,14 +119,8 @@ class Metrics(Telemetry):
             stored_at = datetime.fromisoformat(data["message"]["timestamp"]).timestamp()
             self.broker_lag.observe(max(0.0, time.time() - stored_at))
 
-    @contextlib.contextmanager
-    def subscribed(self, kind: str) -> Iterator[None]:
-        gauge = self.subscriptions.labels(kind)
-        gauge.inc()
-        try:
-            yield
-        finally:
-            gauge.dec()
+    def subscribed(self, kind: str) -> contextlib.AbstractContextManager[object]:
+        return self.subscriptions.labels(kind).track_inprogress()
 
 
 class _CountingHandler(logging.Handler):

@@ -1,10 +1,14 @@
 """What both subprotocols share: the socket's outbound buffer, auth, and running operations.
 
-Outbound frames go through a bounded buffer drained by one writer task. uvicorn's
-`websocket.send` waits while the transport's buffer is above its high-water mark, so a
-client that stops reading stalls the writer, the buffer here fills, and at
-`outbound_buffer_bytes` the socket is closed with 1013 and its frames dropped: a stalled
-reader costs at most that much (plus the transport's high-water mark) of server memory.
+Outbound frames go through a bounded buffer drained by a writer task that runs only while
+the buffer holds frames. uvicorn's `websocket.send` waits while the transport's buffer is
+above its high-water mark, so a client that stops reading stalls the writer, the buffer
+here fills, and at `outbound_buffer_bytes` the socket is closed with 1013 and its frames
+dropped: a stalled reader costs at most that much (plus the transport's high-water mark) of
+server memory.
+
+An idle connection is mostly what it keeps between frames, so it keeps little: frames are
+read by the task that serves the socket, and nothing waits for frames to write.
 """
 
 from __future__ import annotations
@@ -92,16 +96,15 @@ class Connection:
         self.context: ChatContext | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._documents: dict[str, tuple[str, str | None]] = {}
-        self._outbound: deque[str] = deque()
+        # Made on demand: an empty deque costs ~0.7 KiB, most sockets are idle.
+        self._outbound: deque[str] | None = None
         self._outbound_bytes = 0
-        self._wakeup = asyncio.Event()
-        self._flushed = asyncio.Event()
-        self._flushed.set()
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._writer: asyncio.Task[None] | None = None
-        self._receiver: asyncio.Task[None] | None = None
+        self._receiver: asyncio.Task[Any] | None = None
+        self._receiving = False
         self._present = False
 
     # -- sending ---------------------------------------------------------------------------
@@ -112,48 +115,64 @@ class Connection:
     def send_text(self, text: str) -> None:
         if self._closed:
             return
+        if self._outbound is None:
+            self._outbound = deque()
         self._outbound.append(text)
         self._outbound_bytes += len(text)
         if self._outbound_bytes > self.settings.outbound_buffer_bytes:
             self.close_soon(closecodes.TRY_AGAIN_LATER, "Outbound buffer full", drop_unsent=True)
             return
-        self._flushed.clear()
-        self._wakeup.set()
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
 
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
+    async def _write(self) -> None:
+        """Send what is buffered, then end: the next frame starts a new writer."""
+        try:
             while self._outbound:
                 text = self._outbound.popleft()
                 self._outbound_bytes -= len(text)
                 # Blocks while the peer is not reading (the transport paused writing).
                 await self.websocket.send_text(text)
-            self._flushed.set()
+            self._outbound = None
+        except (WebSocketDisconnect, OSError, RuntimeError):  # the peer is gone
+            self.close_soon(closecodes.GOING_AWAY, "Connection lost", drop_unsent=True)
+        except Exception:
+            log.exception("websocket failed")
+            self.close_soon(1011, "Internal server error")
+        finally:
+            self._writer = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def run(self, receive_loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Serve the socket until either side closes it."""
-        self._writer = asyncio.create_task(self._write_loop())
-        self._receiver = asyncio.create_task(receive_loop())
+        """Serve the socket until either side closes it; frames are read in this task."""
+        self._receiver = asyncio.current_task()
+        self._receiving = True
         try:
-            done, _ = await asyncio.wait(
-                {self._writer, self._receiver}, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in done:
-                error = None if task.cancelled() else task.exception()
-                if isinstance(error, ProtocolError):
-                    self.close_soon(error.code, error.reason)
-                elif error is not None and not isinstance(
-                    error, WebSocketDisconnect | OSError | RuntimeError
-                ):
-                    log.error("websocket failed", exc_info=error)
-                    self.close_soon(1011, "Internal server error")
+            await receive_loop()
+        except asyncio.CancelledError:
+            # Closing stops the reading by cancelling this task (`_stop_reading`): that
+            # cancellation ends the loop, any other goes on up.
+            task = asyncio.current_task()
+            if self._receiving or task is None or task.uncancel() > 0:
+                raise
+        except ProtocolError as error:
+            self.close_soon(error.code, error.reason)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass
+        except Exception:
+            log.exception("websocket failed")
+            self.close_soon(1011, "Internal server error")
         finally:
+            self._receiving = False
             await self._cleanup()
             if self._closing is not None:
                 await self._closing
+
+    def _stop_reading(self) -> None:
+        if self._receiving and self._receiver is not None:
+            self._receiving = False
+            self._receiver.cancel()
 
     def close_soon(self, code: int, reason: str, *, drop_unsent: bool = False) -> None:
         """Close from synchronous code: what is buffered goes first (bounded by the close
@@ -162,7 +181,7 @@ class Connection:
             return
         self._closed = True
         if drop_unsent:
-            self._outbound.clear()
+            self._outbound = None
             self._outbound_bytes = 0
         self._closing = asyncio.get_running_loop().create_task(self._finish(code, reason))
 
@@ -194,13 +213,11 @@ class Connection:
 
     async def _finish(self, code: int, reason: str) -> None:
         timeout = self.settings.ws_close_timeout
-        if self._outbound and self._writer is not None and not self._writer.done():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._flushed.wait()
-        for task in (self._writer, self._receiver):
-            if task is not None:
-                task.cancel()
+        if self._writer is not None:
+            await asyncio.wait({self._writer}, timeout=timeout)
+        if self._writer is not None:
+            self._writer.cancel()
+        self._stop_reading()
         # The close frame waits until the peer has read what the transport holds; a peer
         # that has not read that far within the close timeout never will: cut it off, so
         # that its socket and buffers are freed.
@@ -222,9 +239,10 @@ class Connection:
         self._closed = True
         for timer in self._timers:
             timer.cancel()
-        tasks = [*self.operations.values(), self._writer, self._receiver]
-        for task in tasks:
-            if task is not None and task is not asyncio.current_task():
+        # A closing socket's writer is the closing task's to flush (or cut off).
+        writer = self._writer if self._closing is None else None
+        for task in [*self.operations.values(), writer]:
+            if task is not None:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
@@ -233,8 +251,16 @@ class Connection:
             registry.remove(self.viewer.id, self)
             await self.state.services.presence.disconnected(self.viewer.id)
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
-        self._timers.append(asyncio.get_running_loop().call_later(delay, callback))
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """A timer cancelled when the socket closes."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        # Forget the timers that fired or were cancelled, so that a repeating one (legacy
+        # keep-alive) does not pile up.
+        self._timers = [t for t in self._timers if t.when() > now and not t.cancelled()]
+        timer = loop.call_later(delay, callback)
+        self._timers.append(timer)
+        return timer
 
     async def receive_json(self) -> dict[str, Any]:
         """The next frame as a JSON object with a string `type`; InvalidMessage otherwise."""
@@ -306,14 +332,17 @@ class Connection:
             )
             fail(operation_id, [{"message": error.message, "extensions": error.extensions}])
             return
-        task = asyncio.create_task(self._run_operation(operation_id, payload, emit, fail, finish))
+        task = asyncio.create_task(
+            self._run_operation(operation_id, payload, emit, fail, finish), name=operation_id
+        )
         self.operations[operation_id] = task
         query, operation_name = payload.get("query"), payload.get("operationName")
         if isinstance(query, str) and isinstance(operation_name, str | None):
             self._documents[operation_id] = (query, operation_name)
-        task.add_done_callback(lambda _: self._forget(operation_id, task))
+        task.add_done_callback(self._forget)
 
-    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        operation_id = task.get_name()  # a bound method and the name, not a closure apiece
         if self.operations.get(operation_id) is task:
             del self.operations[operation_id]
             self._documents.pop(operation_id, None)

@@ -10,6 +10,7 @@ from server import logs
 from server.state import AppState
 from server.ws import closecodes, legacy_ws, transport_ws
 from server.ws.connection import Connection
+from server.ws.transport import forget_handshake
 
 PROTOCOLS = (transport_ws.PROTOCOL, legacy_ws.PROTOCOL)
 
@@ -33,6 +34,7 @@ async def serve_websocket(websocket: WebSocket, state: AppState) -> None:
         await websocket.close(closecodes.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
     await websocket.accept(subprotocol=protocol)
+    forget_handshake(websocket)
     if state.draining:
         await websocket.close(closecodes.GOING_AWAY, "Server shutting down")
         return

@@ -33,9 +33,7 @@ class LegacyWsHandler(ProtocolHandler):
         connection = self.connection
         kind = message["type"]
         if kind == "connection_init":
-            if self.init_received:
-                raise ProtocolError(closecodes.TOO_MANY_INIT, "Too many initialisation requests")
-            self.init_received = True
+            self._take_init()
             try:
                 await connection.initialise(message.get("payload"))
             except ProtocolError as error:

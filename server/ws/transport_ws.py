@@ -27,9 +27,7 @@ class TransportWsHandler(ProtocolHandler):
         connection = self.connection
         kind = message["type"]
         if kind == "connection_init":
-            if self.init_received:
-                raise ProtocolError(closecodes.TOO_MANY_INIT, "Too many initialisation requests")
-            self.init_received = True
+            self._take_init()
             await connection.initialise(message.get("payload"))
             self.acknowledged = True
             connection.send({"type": "connection_ack"})
