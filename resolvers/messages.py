@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from models.db import fetch_rows, marker
+from models.db import fetch_rows, is_postgres
 from models.tables import ConversationKind, Message
 from resolvers.conversations import direct_key, get_or_create_direct
 from resolvers.errors import BadUserInput, Blocked, NotFound
@@ -144,15 +145,22 @@ async def submit_message(
     )
 
 
-async def _direct_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
-    """Whether the receiver exists, whether a block stands between the two, and their
-    conversation if it exists: one round trip, as this runs on every direct send."""
-    m = [marker(index) for index in range(1, 7)]
-    rows = await fetch_rows(
+@functools.cache
+def _direct_state_sql(postgres: bool) -> str:
+    m = [f"${index}" if postgres else "?" for index in range(1, 7)]
+    return (
         f"SELECT (SELECT 1 FROM chat_user WHERE id = {m[0]}) AS known,"
         f" (SELECT 1 FROM block WHERE (blocker_id = {m[1]} AND blocked_id = {m[2]})"
         f" OR (blocker_id = {m[3]} AND blocked_id = {m[4]}) LIMIT 1) AS blocked,"
-        f" (SELECT id FROM conversation WHERE direct_key = {m[5]}) AS conversation_id",
+        f" (SELECT id FROM conversation WHERE direct_key = {m[5]}) AS conversation_id"
+    )
+
+
+async def _direct_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
+    """Whether the receiver exists, whether a block stands between the two, and their
+    conversation if it exists: one round trip, as this runs on every direct send."""
+    rows = await fetch_rows(
+        _direct_state_sql(is_postgres()),
         [receiver, sender, receiver, receiver, sender, direct_key(sender, receiver)],
     )
     row = rows[0]

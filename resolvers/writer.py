@@ -25,8 +25,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from broker.background import cancel_and_wait
-from models.db import is_postgres
-from models.tables import ConversationKind, Message
+from models.tables import ConversationKind
+from resolvers.batch_sql import insert_messages, take_positions, take_seqs
 from resolvers.errors import Unavailable
 from resolvers.records import MessageRecord
 
@@ -232,47 +232,17 @@ class MessageWriter:
         for pending in batch:
             counts[pending.conversation_id] += 1
         now = datetime.now(UTC)
+        records: list[MessageRecord] = []
         async with in_transaction() as connection:
-            p = "$1" if is_postgres() else "?"
-            q = "$2" if is_postgres() else "?"
-            r = "$3" if is_postgres() else "?"
-            # Write first (SQLite takes its write lock here); sorted ids avoid deadlocks.
-            next_seq: dict[int, int] = {}
-            for conversation_id in sorted(counts):
-                rows = await connection.execute_query_dict(
-                    f"UPDATE conversation SET last_seq = last_seq + {p}, last_message_at = {q}"
-                    f" WHERE id = {r} RETURNING last_seq",
-                    [counts[conversation_id], now, conversation_id],
-                )
-                next_seq[conversation_id] = rows[0]["last_seq"] - counts[conversation_id] + 1
-            rows = await connection.execute_query_dict(
-                f"UPDATE stream_counter SET position = position + {p} WHERE id = 1"
-                " RETURNING position",
-                [len(batch)],
-            )
-            position = rows[0]["position"] - len(batch) + 1
-            messages: list[Message] = []
-            records: list[MessageRecord] = []
+            # Conversations first: SQLite takes its write lock there.
+            next_seq = await take_seqs(connection, counts, now)
+            position = await take_positions(connection, len(batch))
             for pending in batch:
                 seq = next_seq[pending.conversation_id]
                 next_seq[pending.conversation_id] = seq + 1
-                message_id = uuid.uuid4()
-                messages.append(
-                    Message(
-                        id=message_id,
-                        conversation_id=pending.conversation_id,
-                        seq=seq,
-                        position=position,
-                        sender_id=pending.sender_id,
-                        receiver_id=pending.receiver_id,
-                        content=pending.content,
-                        client_message_id=pending.client_message_id,
-                        created_at=now,
-                    )
-                )
                 records.append(
                     MessageRecord(
-                        id=str(message_id),
+                        id=str(uuid.uuid4()),
                         conversation_id=str(pending.conversation_id),
                         kind=pending.kind,
                         seq=seq,
@@ -286,7 +256,23 @@ class MessageWriter:
                     )
                 )
                 position += 1
-            await Message.bulk_create(messages, using_db=connection)
+            await insert_messages(
+                connection,
+                [
+                    (
+                        record.id,
+                        pending.conversation_id,
+                        record.seq,
+                        record.position,
+                        record.sender_id,
+                        record.receiver_id,
+                        record.content,
+                        record.client_message_id,
+                        now,
+                    )
+                    for pending, record in zip(batch, records, strict=True)
+                ],
+            )
         return records
 
 

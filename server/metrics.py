@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
+from tortoise import connections
+from tortoise.log import db_client_logger as _TORTOISE_LOG
 
 from broker import Broker
 from resolvers.events import MESSAGE
@@ -96,11 +98,10 @@ class Metrics(Telemetry):
         self.broker_dropped.set_function(lambda: float(broker.dropped_events))
 
     def count_queries(self) -> None:
-        """Count every statement Tortoise issues (it logs each at DEBUG)."""
-        logger = logging.getLogger("tortoise.db_client")
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-        logger.addHandler(_CountingHandler(self.db_queries))
+        """Count every statement Tortoise issues on the open connections."""
+        counter = _QueryCounter(self.db_queries)
+        for client in connections.all():
+            client.log = counter
 
     def stored(self, count: int, commit_seconds: float) -> None:
         self.messages_stored.inc(count)
@@ -123,13 +124,18 @@ class Metrics(Telemetry):
         return self.subscriptions.labels(kind).track_inprogress()
 
 
-class _CountingHandler(logging.Handler):
+class _QueryCounter(logging.Logger):
+    """Takes the place of Tortoise's logger on its connections: Tortoise calls `debug` once
+    per statement, and counting there costs a call where a handler cost a log record."""
+
     def __init__(self, counter: Counter) -> None:
-        super().__init__(logging.DEBUG)
+        super().__init__(_TORTOISE_LOG.name)
         self._counter = counter
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
         self._counter.inc()
+        if _TORTOISE_LOG.isEnabledFor(logging.DEBUG):
+            _TORTOISE_LOG.debug(msg, *args, **kwargs)
 
 
 async def metrics_endpoint(request: Request) -> Response:
