@@ -25,11 +25,15 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
+    GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.flat import FlatPlan, flat_plan
 
 # Fields whose value differs between viewers of the same event.
 VIEWER_FIELDS = frozenset({"isRead", "isBlocked", "online", "lastSeenAt"})
@@ -75,6 +79,17 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
     cache: OrderedDict[CacheKey, tuple[object, object, asyncio.Future[ExecutionResult]]] = (
         OrderedDict()
     )
+    # Flat plans by operation, each entry holding its operation so that its id stays its own.
+    plans: OrderedDict[int, tuple[OperationDefinitionNode, FlatPlan | None]] = OrderedDict()
+
+    def plan_of(schema: GraphQLSchema, operation: OperationDefinitionNode) -> FlatPlan | None:
+        entry = plans.get(id(operation))
+        if entry is None or entry[0] is not operation:
+            entry = (operation, flat_plan(schema, operation))
+            plans[id(operation)] = entry
+            if len(plans) > size:
+                plans.popitem(last=False)
+        return entry[1]
 
     class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,6 +100,7 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 names = set(_field_names(operation.selection_set, self.fragment_definitions))
                 self.viewer_dependent = not names.isdisjoint(VIEWER_FIELDS)
                 self.variables_key = _variables_key(self.variable_values.coerced)
+            self.flat = plan_of(self.schema, operation) if self.shareable else None
 
         def _key(self, root: object) -> tuple[CacheKey, object] | None:
             """The cache key of an event, or None when it is not shared."""
@@ -111,17 +127,28 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 if future is not None and future.done() and future.exception() is None:
                     # Already executed for another subscriber: no copy, no execution.
                     return _Executed(future.result())
+            elif self.flat is not None and (data := self.flat.run(payload)) is not None:
+                return _Executed(ExecutionResult(data=data))
             return super().build_per_event_executor(payload)
+
+        def _execute_event(self, serially: bool | None) -> Any:
+            if self.flat is not None and (data := self.flat.run(self.root_value)) is not None:
+                return ExecutionResult(data=data)
+            return super().execute_operation(serially)
 
         def execute_operation(self, serially: bool | None = None) -> Any:
             keyed = self._key(self.root_value)
             if keyed is None:
-                return super().execute_operation(serially)
+                return (
+                    self._execute_event(serially)
+                    if self.shareable
+                    else super().execute_operation(serially)
+                )
             key, shared = keyed
             future = self._entry(key, shared)
             if future is not None:
                 return asyncio.shield(future)
-            result = super().execute_operation(serially)
+            result = self._execute_event(serially)
             if self.is_awaitable(result):
                 # Its own task: a subscriber cancelled mid-execution must not fail the rest.
                 future = asyncio.ensure_future(_finish(result))
