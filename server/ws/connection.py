@@ -1,11 +1,12 @@
 """What both subprotocols share: the socket's outbound buffer, auth, and running operations.
 
-Outbound frames go through a bounded buffer drained by a writer task that runs only while
-the buffer holds frames. uvicorn's `websocket.send` waits while the transport's buffer is
-above its high-water mark, so a client that stops reading stalls the writer, the buffer
-here fills, and at `outbound_buffer_bytes` the socket is closed with 1013 and its frames
-dropped: a stalled reader costs at most that much (plus the transport's high-water mark) of
-server memory.
+Outbound frames go straight onto the transport while it takes them (`FrameWriter` in
+server/ws/transport.py). Once it pushes back, they go through a bounded buffer drained by
+a writer task that runs only while the buffer holds frames. uvicorn's `websocket.send`
+waits while the transport's buffer is above its high-water mark, so a client that stops
+reading stalls the writer, the buffer here fills, and at `outbound_buffer_bytes` the
+socket is closed with 1013 and its frames dropped: a stalled reader costs at most that
+much (plus the transport's high-water mark) of server memory.
 
 An idle connection is mostly what it keeps between frames, so it keeps little: frames are
 read by the task that serves the socket, and nothing waits for frames to write.
@@ -37,7 +38,7 @@ from server.auth import token_from_init
 from server.graphql_http import result_payload
 from server.state import AppState
 from server.ws import closecodes
-from server.ws.transport import Abortable, transport_of
+from server.ws.transport import Abortable, FrameWriter, frame_writer, transport_of
 
 log = logging.getLogger("chat.ws")
 
@@ -99,6 +100,7 @@ class Connection:
         # Made on demand: an empty deque costs ~0.7 KiB, most sockets are idle.
         self._outbound: deque[str] | None = None
         self._outbound_bytes = 0
+        self._frames: FrameWriter | None = frame_writer(websocket)
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
@@ -114,6 +116,9 @@ class Connection:
 
     def send_text(self, text: str) -> None:
         if self._closed:
+            return
+        # Straight to the socket when nothing waits ahead of this frame.
+        if self._outbound is None and self._frames is not None and self._frames.write(text):
             return
         if self._outbound is None:
             self._outbound = deque()
