@@ -38,10 +38,21 @@ class Subscription:
     on entry and leaves every channel on exit.
 
     Most subscriptions wait idle for long stretches, so the queue exists only while it holds
-    envelopes (an empty deque is ~0.7 KiB).
+    envelopes (an empty deque is ~0.7 KiB). A consumer either waits in `get`, or is told by
+    a `listener` that envelopes arrived and takes them with `take_nowait`: then nothing
+    waits at all while the subscription is idle.
     """
 
-    __slots__ = ("_broker", "_initial", "_maxsize", "_queue", "_waiter", "channels", "dropped")
+    __slots__ = (
+        "_broker",
+        "_initial",
+        "_maxsize",
+        "_queue",
+        "_waiter",
+        "channels",
+        "dropped",
+        "listener",
+    )
 
     def __init__(self, broker: Broker, maxsize: int, channels: Iterable[str] = ()) -> None:
         self._broker = broker
@@ -51,6 +62,7 @@ class Subscription:
         self._initial: Iterable[str] | None = channels
         self.channels: set[str] = set()
         self.dropped = 0
+        self.listener: Callable[[], None] | None = None
 
     async def __aenter__(self) -> Subscription:
         channels, self._initial = self._initial or (), None
@@ -80,6 +92,8 @@ class Subscription:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.listener is not None:
+            self.listener()
 
     async def add(self, channel: str) -> None:
         if channel not in self.channels:
@@ -102,8 +116,17 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
-        envelope = self._queue.popleft()
-        if not self._queue:
+        envelope = self.take_nowait()
+        assert envelope is not None
+        return envelope
+
+    def take_nowait(self) -> Envelope | None:
+        """The oldest envelope, or None when none is waiting."""
+        queue = self._queue
+        if not queue:
+            return None
+        envelope = queue.popleft()
+        if not queue:
             self._queue = None
         return envelope
 

@@ -127,7 +127,7 @@ class Runner:
             return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
         return ExecutionResult(data=result.data, errors=result.errors)
 
-    async def subscribe(
+    async def source(
         self,
         document: DocumentNode,
         variables: dict[str, Any] | None,
@@ -135,32 +135,36 @@ class Runner:
         root: Any,
         operation_name: str | None,
         operation_extensions: dict[str, Any] | None,
-    ) -> AsyncGenerator[ExecutionResult, None]:
-        """The subscription's results: each source event executed in turn, without a
-        wrapper per event."""
+    ) -> Source | ExecutionResult:
+        """The subscription's source, or the result that ends it at once."""
         executor = None
         try:
             executor = self._build(
                 document, variables, context, root, operation_name, operation_extensions
             )
             if isinstance(executor, list):
-                yield PreExecutionError(data=None, errors=executor)
-                return
-            source = await await_maybe(create_source_event_stream(executor))
-            if isinstance(source, CoreResult):
-                yield PreExecutionError(data=None, errors=source.errors)
-                return
-            events = cast(AsyncIterable[Any], source)
-            async with aclosing(events):  # type: ignore[type-var]
-                async for event in events:
-                    per_event = executor.build_per_event_executor(event)
-                    result = await await_maybe(execute_subscription_event(per_event))
-                    yield ExecutionResult(data=result.data, errors=result.errors)
-        except Exception as error:  # the source failed: its stream ends with the error
-            yield ExecutionResult(data=None, errors=[_as_graphql_error(error)])
-        finally:
+                return PreExecutionError(data=None, errors=executor)
+            events = await await_maybe(create_source_event_stream(executor))
+        except Exception as error:  # graphql-core raises for inputs nested too deeply
             if isinstance(executor, Executor):
                 _release(executor)
+            return failure(error)
+        if isinstance(events, CoreResult):
+            _release(executor)
+            return PreExecutionError(data=None, errors=events.errors)
+        return Source(executor, cast(AsyncIterable[Any], events))
+
+    async def follow(self, source: Source) -> AsyncGenerator[ExecutionResult, None]:
+        """The results of a subscription: each source event executed in turn, without a
+        wrapper per event."""
+        try:
+            async with aclosing(aiter(source.events)) as events:  # type: ignore[type-var]
+                async for event in events:
+                    yield await source.result(event)
+        except Exception as error:  # the source failed: its stream ends with the error
+            yield failure(error)
+        finally:
+            source.release()
 
     def _build(
         self,
@@ -203,14 +207,62 @@ class Runner:
         if isinstance(ready, PreExecutionError):
             yield ready
             return
+        opened = await self.open(
+            query, variables, context, root, operation_name, operation_extensions, allowed
+        )
+        if isinstance(opened, ExecutionResult):
+            yield opened
+            return
+        async with aclosing(self.follow(opened)) as results:
+            async for result in results:
+                yield result
+
+    async def open(
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+        allowed: Iterable[OperationType] | None,
+    ) -> Source | ExecutionResult:
+        """A subscription's source, or the one result of any other operation (or of a
+        refusal)."""
+        try:
+            ready = self.ready(query, operation_name, allowed)
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as e:
+            return PreExecutionError(data=None, errors=[_refusal(e)])
+        if isinstance(ready, PreExecutionError):
+            return ready
         document, kind = ready
         arguments = (document, variables, context, root, operation_name, operation_extensions)
         if kind is not OperationType.SUBSCRIPTION:
-            yield await self.execute(*arguments)
-            return
-        async with aclosing(self.subscribe(*arguments)) as results:
-            async for result in results:
-                yield result
+            return await self.execute(*arguments)
+        return await self.source(*arguments)
+
+
+class Source:
+    """A subscription's source event stream, and the executor that runs its events."""
+
+    __slots__ = ("events", "executor")
+
+    def __init__(self, executor: Executor[Any], events: AsyncIterable[Any]) -> None:
+        self.executor = executor
+        self.events = events
+
+    async def result(self, event: Any) -> ExecutionResult:
+        per_event = self.executor.build_per_event_executor(event)
+        result = await await_maybe(execute_subscription_event(per_event))
+        return ExecutionResult(data=result.data, errors=result.errors)
+
+    def release(self) -> None:
+        _release(self.executor)
+
+
+def failure(error: Exception) -> ExecutionResult:
+    """The result that ends a subscription whose source failed."""
+    return ExecutionResult(data=None, errors=[_as_graphql_error(error)])
 
 
 def _release(executor: Executor[Any]) -> None:

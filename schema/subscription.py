@@ -1,13 +1,17 @@
-"""Subscription: each field maps a stream of resolvers/subscriptions.py to its type."""
+"""Subscription: each field maps a stream of resolvers/subscriptions.py to its type, as a
+source (schema/live.py) that opens the stream when it is first used."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterable, Callable
 
 import strawberry
 
 from resolvers import subscriptions
 from resolvers.cursors import decode_cursor
+from resolvers.records import MessageRecord
+from schema.context import ChatContext
+from schema.live import Live
 from schema.types import Info, Message, PresenceEvent, ReceiptEvent, RoomEvent, TypingEvent
 
 
@@ -20,6 +24,14 @@ def resume_position(info: Info, after: str | None) -> int | None:
     return max(positions) if positions else None
 
 
+def _message_event(context: ChatContext) -> Callable[[MessageRecord], Message]:
+    def convert(record: MessageRecord) -> Message:
+        context.refresh_loaders()
+        return Message.from_record(record)
+
+    return convert
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -27,47 +39,55 @@ class Subscription:
         "of its devices. With `after` (a Message.cursor): first everything stored since "
         "then, then live; no gap, no duplicate, each conversation in seq order."
     )
-    async def new_message(
-        self, info: Info, after: str | None = None
-    ) -> AsyncGenerator[Message, None]:
-        viewer = info.context.require_viewer()
-        position = resume_position(info, after)
-        with info.context.services.telemetry.subscribed("newMessage"):
-            async for record in subscriptions.new_messages(info.context.services, viewer, position):
-                info.context.refresh_loaders()
-                yield Message.from_record(record)
+    def new_message(self, info: Info, after: str | None = None) -> AsyncIterable[Message]:
+        context = info.context
+        return Live(
+            "newMessage",
+            lambda: subscriptions.NewMessages(
+                context.services, context.require_viewer(), resume_position(info, after)
+            ),
+            _message_event(context),
+        )
 
     @strawberry.subscription(
         description="Given ids, or by default everyone the viewer shares a conversation with."
     )
-    async def presence(
+    def presence(
         self, info: Info, user_ids: list[strawberry.ID] | None = None
-    ) -> AsyncGenerator[PresenceEvent, None]:
-        viewer = info.context.require_viewer()
+    ) -> AsyncIterable[PresenceEvent]:
+        context = info.context
         ids = [str(user_id) for user_id in user_ids] if user_ids is not None else None
-        with info.context.services.telemetry.subscribed("presence"):
-            async for record in subscriptions.presence_changes(info.context.services, viewer, ids):
-                yield PresenceEvent.from_record(record)
+        return Live(
+            "presence",
+            lambda: subscriptions.PresenceChanges(context.services, context.require_viewer(), ids),
+            PresenceEvent.from_record,
+        )
 
     @strawberry.subscription(description="In the viewer's conversations; never its own.")
-    async def typing(self, info: Info) -> AsyncGenerator[TypingEvent, None]:
-        viewer = info.context.require_viewer()
-        with info.context.services.telemetry.subscribed("typing"):
-            async for record in subscriptions.typing_changes(info.context.services, viewer):
-                yield TypingEvent.from_record(record)
+    def typing(self, info: Info) -> AsyncIterable[TypingEvent]:
+        context = info.context
+        return Live(
+            "typing",
+            lambda: subscriptions.TypingChanges(context.services, context.require_viewer()),
+            TypingEvent.from_record,
+        )
 
     @strawberry.subscription(description="DELIVERED / READ for messages the viewer sent.")
-    async def receipts(self, info: Info) -> AsyncGenerator[ReceiptEvent, None]:
-        viewer = info.context.require_viewer()
-        with info.context.services.telemetry.subscribed("receipts"):
-            async for record in subscriptions.receipt_changes(info.context.services, viewer):
-                yield ReceiptEvent.from_record(record)
+    def receipts(self, info: Info) -> AsyncIterable[ReceiptEvent]:
+        context = info.context
+        return Live(
+            "receipts",
+            lambda: subscriptions.ReceiptChanges(context.services, context.require_viewer()),
+            ReceiptEvent.from_record,
+        )
 
     @strawberry.subscription
-    async def room_events(
-        self, info: Info, room_id: strawberry.ID
-    ) -> AsyncGenerator[RoomEvent, None]:
-        viewer = info.context.require_viewer()
-        with info.context.services.telemetry.subscribed("roomEvents"):
-            async for record in subscriptions.room_changes(info.context.services, viewer, room_id):
-                yield RoomEvent.from_record(record)
+    def room_events(self, info: Info, room_id: strawberry.ID) -> AsyncIterable[RoomEvent]:
+        context = info.context
+        return Live(
+            "roomEvents",
+            lambda: subscriptions.RoomChanges(
+                context.services, context.require_viewer(), str(room_id)
+            ),
+            RoomEvent.from_record,
+        )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import deque
@@ -31,13 +32,17 @@ from resolvers.cursors import decode_cursor
 from resolvers.errors import BadUserInput, ChatError, LimitExceeded
 from resolvers.records import UserRecord
 from resolvers.subscriptions import SlowConsumer
+from schema import ChatSchema
 from schema.context import ChatContext
 from schema.errors import format_error
+from schema.execution import Runner, Source
+from schema.live import Live
 from server import logs
 from server.auth import token_from_init
 from server.graphql_http import result_payload
 from server.state import AppState
 from server.ws import closecodes
+from server.ws.feed import Feed
 from server.ws.transport import Abortable, FrameWriter, frame_writer, transport_of
 
 log = logging.getLogger("chat.ws")
@@ -95,7 +100,8 @@ class Connection:
         self.settings = state.settings
         self.viewer: UserRecord | None = None
         self.context: ChatContext | None = None
-        self.operations: dict[str, asyncio.Task[None]] = {}
+        # An operation runs in a task; a live subscription, once started, is a Feed.
+        self.operations: dict[str, asyncio.Task[None] | Feed] = {}
         self._documents: dict[str, tuple[str, str | None]] = {}
         # Made on demand: an empty deque costs ~0.7 KiB, most sockets are idle.
         self._outbound: deque[str] | None = None
@@ -108,6 +114,10 @@ class Connection:
         self._receiver: asyncio.Task[Any] | None = None
         self._receiving = False
         self._present = False
+        # Feeds with envelopes waiting, and the task that serves them while there are any.
+        self._waking: deque[Feed] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._log_context: contextvars.Context | None = None
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -153,6 +163,7 @@ class Connection:
         """Serve the socket until either side closes it; frames are read in this task."""
         self._receiver = asyncio.current_task()
         self._receiving = True
+        self._log_context = contextvars.copy_context()
         try:
             await receive_loop()
         except asyncio.CancelledError:
@@ -202,7 +213,7 @@ class Connection:
         requests = [
             task
             for operation_id, task in self.operations.items()
-            if not self._is_subscription(operation_id)
+            if isinstance(task, asyncio.Task) and not self._is_subscription(operation_id)
         ]
         if requests:
             await asyncio.wait(requests, timeout=self.settings.ws_close_timeout)
@@ -246,11 +257,17 @@ class Connection:
             timer.cancel()
         # A closing socket's writer is the closing task's to flush (or cut off).
         writer = self._writer if self._closing is None else None
-        for task in [*self.operations.values(), writer]:
+        feeds = [op for op in self.operations.values() if isinstance(op, Feed)]
+        feeds += self._waking or ()
+        tasks = [op for op in self.operations.values() if isinstance(op, asyncio.Task)]
+        for task in [*tasks, self._pump, writer]:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+        for feed in feeds:
+            with contextlib.suppress(Exception):
+                await feed.close()
         if self._present and self.viewer is not None:
             registry = self.state.connections
             registry.remove(self.viewer.id, self)
@@ -353,12 +370,44 @@ class Connection:
             self._documents.pop(operation_id, None)
 
     def stop_operation(self, operation_id: str) -> bool:
-        task = self.operations.pop(operation_id, None)
+        operation = self.operations.pop(operation_id, None)
         self._documents.pop(operation_id, None)
-        if task is None:
+        if operation is None:
             return False
-        task.cancel()
+        if isinstance(operation, Feed):
+            operation.stop()
+        else:
+            operation.cancel()
         return True
+
+    def forget_feed(self, feed: Feed) -> None:
+        if self.operations.get(feed.operation_id) is feed:
+            del self.operations[feed.operation_id]
+
+    def wake(self, feed: Feed) -> None:
+        """Have the pump serve a feed whose envelopes arrived (or that was stopped)."""
+        if self._closed and not feed.stopped:
+            return
+        if self._waking is None:
+            self._waking = deque()
+        self._waking.append(feed)
+        if self._pump is None:
+            loop = asyncio.get_running_loop()
+            self._pump = loop.create_task(self._serve_feeds(), context=self._log_context)
+
+    async def _serve_feeds(self) -> None:
+        """Serve the feeds woken, then end: the next arrival starts a new pump."""
+        try:
+            while self._waking:
+                feed = self._waking.popleft()
+                feed.queued = False
+                if not feed.stopped:
+                    await feed.drain()
+                if feed.stopped:
+                    await feed.close()
+        finally:
+            self._waking = None
+            self._pump = None
 
     async def _run_operation(
         self,
@@ -372,9 +421,23 @@ class Connection:
         logs.operation_id.set(operation_id)
         log.info("operation %s started", payload.get("operationName") or "(anonymous)")
         try:
-            stream = self._stream(
-                payload["query"], payload.get("variables"), payload.get("operationName")
+            opened = await self._runner.open(
+                payload["query"],
+                payload.get("variables"),
+                self.context.for_operation(),
+                None,
+                payload.get("operationName"),
+                None,
+                None,
             )
+            if isinstance(opened, Source) and isinstance(opened.events, Live):
+                feed = Feed(self, operation_id, opened, opened.events, emit, fail, finish)
+                if await feed.start():
+                    # Live from here on without this task.
+                    self.operations[operation_id] = feed
+                    self._documents.pop(operation_id, None)
+                return
+            stream = self._results(opened)
             async for result in stream:
                 slow = _slow_consumer(result)
                 if slow:
@@ -398,19 +461,19 @@ class Connection:
         log.info("operation finished")
         finish(operation_id)
 
-    async def _stream(
-        self, query: str, variables: dict[str, Any] | None, operation_name: str | None
-    ) -> AsyncIterator[ExecutionResult]:
-        assert self.context is not None
-        results = await self.state.schema.stream(
-            query,
-            variable_values=variables,
-            context_value=self.context.for_operation(),
-            operation_name=operation_name,
-        )
-        async for result in results:
-            assert isinstance(result, ExecutionResult)
-            yield result
+    @property
+    def _runner(self) -> Runner:
+        schema = self.state.schema
+        assert isinstance(schema, ChatSchema)
+        return schema.runner
+
+    async def _results(self, opened: Source | ExecutionResult) -> AsyncIterator[ExecutionResult]:
+        if isinstance(opened, ExecutionResult):
+            yield opened
+            return
+        async with contextlib.aclosing(self._runner.follow(opened)) as results:
+            async for result in results:
+                yield result
 
 
 def _abort_if_unread(transport: Abortable) -> None:
