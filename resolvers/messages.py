@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from models.db import fetch_rows, is_postgres
 from models.tables import ConversationKind, Message
 from resolvers.conversations import direct_key, get_or_create_direct
+from resolvers.direct_checks import DirectState
 from resolvers.errors import BadUserInput, Blocked, NotFound
 from resolvers.moderation import Draft, moderate
 from resolvers.records import MessageRecord, UserRecord
@@ -102,13 +101,16 @@ async def _send_direct(
     check_content(content, services.settings.max_message_chars)
     if to == viewer.id:
         raise BadUserInput("You cannot send a direct message to yourself")
-    known, blocked, conversation_id = (
-        await _direct_state(viewer.id, to) if is_user_id(to) else (False, False, None)
+    state = (
+        await services.direct_checks.check(viewer.id, to, direct_key(viewer.id, to))
+        if is_user_id(to)
+        else DirectState(receiver_known=False, blocked=False, conversation_id=None)
     )
-    if not known:
+    if not state.receiver_known:
         raise NotFound(f"Unknown user {to!r}")
-    if blocked:
+    if state.blocked:
         raise Blocked("One of you has blocked the other")
+    conversation_id = state.conversation_id
     await check_send_rate(services, viewer.id)
     content = await moderate(
         services.moderation,
@@ -142,33 +144,6 @@ async def submit_message(
             content=content,
             client_message_id=client_message_id,
         )
-    )
-
-
-@functools.cache
-def _direct_state_sql(postgres: bool) -> str:
-    m = [f"${index}" if postgres else "?" for index in range(1, 7)]
-    return (
-        f"SELECT (SELECT 1 FROM chat_user WHERE id = {m[0]}) AS known,"
-        f" (SELECT 1 FROM block WHERE (blocker_id = {m[1]} AND blocked_id = {m[2]})"
-        f" OR (blocker_id = {m[3]} AND blocked_id = {m[4]}) LIMIT 1) AS blocked,"
-        f" (SELECT id FROM conversation WHERE direct_key = {m[5]}) AS conversation_id"
-    )
-
-
-async def _direct_state(sender: str, receiver: str) -> tuple[bool, bool, int | None]:
-    """Whether the receiver exists, whether a block stands between the two, and their
-    conversation if it exists: one round trip, as this runs on every direct send."""
-    rows = await fetch_rows(
-        _direct_state_sql(is_postgres()),
-        [receiver, sender, receiver, receiver, sender, direct_key(sender, receiver)],
-    )
-    row = rows[0]
-    conversation_id = row["conversation_id"]
-    return (
-        row["known"] is not None,
-        row["blocked"] is not None,
-        None if conversation_id is None else int(conversation_id),
     )
 
 

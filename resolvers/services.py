@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from broker import Broker, RedisBroker, RedisClient, create_broker
 from broker.channels import room_channel, user_channel
 from models.tables import ConversationKind, StreamCounter
+from resolvers.direct_checks import DirectChecks
 from resolvers.events import message_event
 from resolvers.messages import messages_by_client_ids
 from resolvers.moderation import Hook, load_hook
@@ -45,6 +46,7 @@ class Services:
     resyncs: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     moderation: Hook | None = None
     recent_messages: RecentMessages = field(default_factory=RecentMessages)
+    direct_checks: DirectChecks = field(default_factory=DirectChecks)
 
 
 async def publish_messages(broker: Broker, messages: Sequence[MessageRecord]) -> None:
