@@ -1,10 +1,13 @@
-"""Input types of the mutations."""
+"""Input types of the mutations; the plain ones are built in one call (schema/plain_inputs.py)."""
 
 from __future__ import annotations
 
 import strawberry
 
+from schema.plain_inputs import plain_input
 
+
+@plain_input
 @strawberry.input
 class SendMessageInput:
     to: strawberry.ID
@@ -12,6 +15,7 @@ class SendMessageInput:
     client_message_id: str | None = None
 
 
+@plain_input
 @strawberry.input
 class SendRoomMessageInput:
     room_id: strawberry.ID
@@ -19,12 +23,14 @@ class SendRoomMessageInput:
     client_message_id: str | None = None
 
 
+@plain_input
 @strawberry.input
 class MarkReadInput:
     from_: strawberry.ID = strawberry.field(name="from")
     up_to_seq: int | None = None
 
 
+@plain_input
 @strawberry.input
 class MarkRoomReadInput:
     room_id: strawberry.ID
@@ -37,6 +43,7 @@ class TypingInput:
     room_id: strawberry.ID | None = strawberry.UNSET
 
 
+@plain_input
 @strawberry.input
 class CreateRoomInput:
     name: str
