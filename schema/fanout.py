@@ -25,6 +25,7 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -33,7 +34,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.flat import FlatPlan, flat_plan
+from schema.flat import FlatPlan, FlatSelection, flat_plan, flat_selection
 
 # Fields whose value differs between viewers of the same event.
 VIEWER_FIELDS = frozenset({"isRead", "isBlocked", "online", "lastSeenAt"})
@@ -81,6 +82,21 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
     )
     # Flat plans by operation, each entry holding its operation so that its id stays its own.
     plans: OrderedDict[int, tuple[OperationDefinitionNode, FlatPlan | None]] = OrderedDict()
+
+    # Flat selections by object type and field node, each entry holding both.
+    selections: OrderedDict[
+        tuple[int, int], tuple[GraphQLObjectType, FieldNode, FlatSelection | None]
+    ] = OrderedDict()
+
+    def selection_of(object_type: GraphQLObjectType, field: FieldNode) -> FlatSelection | None:
+        key = (id(object_type), id(field))
+        entry = selections.get(key)
+        if entry is None or entry[0] is not object_type or entry[1] is not field:
+            entry = (object_type, field, flat_selection(object_type, field))
+            selections[key] = entry
+            if len(selections) > size:
+                selections.popitem(last=False)
+        return entry[2]
 
     def plan_of(schema: GraphQLSchema, operation: OperationDefinitionNode) -> FlatPlan | None:
         entry = plans.get(id(operation))
@@ -130,6 +146,26 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
             elif self.flat is not None and (data := self.flat.run(payload)) is not None:
                 return _Executed(ExecutionResult(data=data))
             return super().build_per_event_executor(payload)
+
+        def collect_and_execute_subfields(
+            self,
+            return_type: GraphQLObjectType,
+            field_details_list: Any,
+            path: Any,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            """An object's plain leaves read at once (schema/flat.py); anything else, and
+            anything unexpected on the way, completed by graphql-core."""
+            if len(field_details_list) == 1:
+                [details] = field_details_list
+                if details.defer_usage is None and details.fragment_variable_values is None:
+                    selection = selection_of(return_type, details.node)
+                    if selection is not None and (data := selection.read(result)) is not None:
+                        return data
+            return super().collect_and_execute_subfields(
+                return_type, field_details_list, path, result, position_context
+            )
 
         def _execute_event(self, serially: bool | None) -> Any:
             if self.flat is not None and (data := self.flat.run(self.root_value)) is not None:

@@ -1,10 +1,12 @@
-"""Subscription events of a flat selection, executed without graphql-core's engine.
+"""Flat selections, completed without graphql-core's engine.
 
-Most subscriptions select plain fields of one object (`newMessage { id seq content }`):
-executing one of their events is reading attributes and serialising scalars, which
-graphql-core does through field collection, resolve infos, paths and completion at ten
-times the cost. A `FlatPlan` reads the same fields through the same resolvers and
-serialisers, and gives way to graphql-core (returns None) for anything that is not plain:
+Most selections of an object end in plain fields (`newMessage { id seq content }`, a
+mutation's `{ id seq }`, each node of a history page): completing one is reading
+attributes and serialising scalars, which graphql-core does through field collection,
+resolve infos, paths and completion at ten times the cost. A `FlatSelection` reads the
+same fields through the same resolvers and serialisers, and a `FlatPlan` does so for a
+whole subscription event. Both give way to graphql-core (return None) for anything that
+is not plain:
 a field with a resolver of its own, arguments, directives, fragments, lists, an abstract
 or type-checked type, a null where the type forbids it, or any exception. So the results
 are graphql-core's, and so are the errors, since graphql-core produces every one of them.
@@ -19,6 +21,7 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -28,6 +31,8 @@ from graphql import (
     OperationType,
     Undefined,
 )
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 Resolve = Callable[[Any, Any], Any]
 
@@ -41,22 +46,19 @@ class _Leaf:
 
 
 @dataclass(frozen=True, slots=True)
-class FlatPlan:
-    root_key: str
-    root_resolve: Resolve
-    object_type: GraphQLObjectType
+class FlatSelection:
+    """Plain leaves selected on one object type."""
+
+    type_name: str
     leaves: tuple[_Leaf, ...]
 
-    def run(self, event: Any) -> dict[str, Any] | None:
-        """The event's data, or None when graphql-core must execute it."""
+    def read(self, value: Any) -> dict[str, Any] | None:
+        """The selection's data on a value, or None when graphql-core must complete it."""
+        data: dict[str, Any] = {}
         try:
-            value = self.root_resolve(event, None)
-            if value is None:
-                return None
-            data: dict[str, Any] = {}
             for leaf in self.leaves:
                 if leaf.resolve is None:
-                    data[leaf.key] = self.object_type.name
+                    data[leaf.key] = self.type_name
                     continue
                 raw = leaf.resolve(value, None)
                 if raw is None:
@@ -70,7 +72,25 @@ class FlatPlan:
                 data[leaf.key] = serialized
         except Exception:  # graphql-core reports it, with its path
             return None
-        return {self.root_key: data}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FlatPlan:
+    """A subscription's one root field with a flat selection."""
+
+    root_key: str
+    root_resolve: Resolve
+    selection: FlatSelection
+
+    def run(self, event: Any) -> dict[str, Any] | None:
+        """The event's data, or None when graphql-core must execute it."""
+        try:
+            value = self.root_resolve(event, None)
+        except Exception:
+            return None
+        data = None if value is None else self.selection.read(value)
+        return None if data is None else {self.root_key: data}
 
 
 def flat_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> FlatPlan | None:
@@ -89,16 +109,24 @@ def flat_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Flat
     # A type check of its own (an interface's implementation) wants a resolve info.
     if not isinstance(object_type, GraphQLObjectType) or object_type.is_type_of is not None:
         return None
+    selection = flat_selection(object_type, root)
+    return None if selection is None else FlatPlan(_key(root), root_def.resolve, selection)
+
+
+def flat_selection(object_type: GraphQLObjectType, field: FieldNode) -> FlatSelection | None:
+    """The selection of this field on its object type, when it is only plain leaves."""
+    if field.selection_set is None:
+        return None
     leaves = []
-    for selection in root.selection_set.selections:
-        field = _only_field((selection,), arguments_allowed=False)
-        if field is None or field.selection_set is not None:
+    for selection in field.selection_set.selections:
+        leaf_field = _only_field((selection,), arguments_allowed=False)
+        if leaf_field is None or leaf_field.selection_set is not None:
             return None
-        leaf = _leaf(object_type, field)
+        leaf = _leaf(object_type, leaf_field)
         if leaf is None:
             return None
         leaves.append(leaf)
-    return FlatPlan(_key(root), root_def.resolve, object_type, tuple(leaves))
+    return FlatSelection(object_type.name, tuple(leaves))
 
 
 def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | None:
@@ -106,14 +134,24 @@ def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | None:
     if name == "__typename":
         return _Leaf(_key(field), None, str, True)
     field_def = object_type.fields.get(name)
-    # Strawberry marks the resolver of a field without one of its own (an attribute).
-    if field_def is None or not getattr(field_def.resolve, "_is_default", False):
+    if field_def is None or not _is_attribute(field_def):
         return None
     leaf_type = _unwrapped(field_def.type)
     if not isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType):
         return None
     non_null = isinstance(field_def.type, GraphQLNonNull)
     return _Leaf(_key(field), field_def.resolve, leaf_type.serialize, non_null)
+
+
+def _is_attribute(field_def: GraphQLField) -> bool:
+    """Whether Strawberry resolves the field by reading an attribute: no resolver of its
+    own and no extensions (which would want a resolve info)."""
+    strawberry_field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return (
+        isinstance(strawberry_field, StrawberryField)
+        and strawberry_field.is_basic_field
+        and getattr(field_def.resolve, "_is_default", False)
+    )
 
 
 def _only_field(selections: Any, *, arguments_allowed: bool) -> FieldNode | None:
