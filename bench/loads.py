@@ -7,6 +7,7 @@ on the machine), so a receiver computes send-to-receive latency without coordina
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from bench.client import Client, OperationFailed, open_all
 from bench.crew import Phases
+from bench.proc import usage
 
 SEND = "mutation($to: ID!, $c: String!) { sendMessage(input: {to: $to, content: $c}) { id seq } }"
 SEND_ROOM = (
@@ -100,50 +102,33 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
     phases.report("ready", {})
     for phase in (0, 1):
         total_rate = await phases.wait(phase)
-        per_user = total_rate / spec["all_users"] if total_rate else 0.0
         for box in inboxes.values():
             box.latencies.clear()
         base = {user_id: box.from_others for user_id, box in inboxes.items()}
-        acked = dict.fromkeys(by_id, 0)
-        errors = 0
+        tally = Tally(dict.fromkeys(by_id, 0))
+        cpu_before = usage(os.getpid()).cpu
         start = time.monotonic()
         end = start + spec["duration"]
-
-        async def sender(
-            user: dict[str, str], start: float, end: float, per_user: float, acked: dict[str, int]
-        ) -> None:
-            nonlocal errors
-            client = by_id[user["id"]]
-            count = 0
-            while count < spec["max_per_user"]:
-                now = time.monotonic()
-                if now >= end:
-                    return
-                if per_user:
-                    due = start + count / per_user + random.random() / per_user / 4
-                    if due > now:
-                        await asyncio.sleep(min(due, end) - now)
-                        continue
-                try:
-                    content = f"{time.monotonic():.6f}"
-                    await client.request(SEND, {"to": user["peer"], "c": content})
-                    acked[user["id"]] += 1
-                except OperationFailed:
-                    errors += 1
-                count += 1
-
-        await asyncio.gather(*(sender(user, start, end, per_user, acked) for user in users))
+        if total_rate:
+            rate = total_rate * len(users) / spec["all_users"]
+            await _paced(users, by_id, tally, rate, start + spec["offset"] / rate, end)
+        else:
+            await asyncio.gather(
+                *(_flat_out(user, by_id, tally, end, spec["max_per_user"]) for user in users)
+            )
         elapsed = time.monotonic() - start
-        expected = [base[u["id"]] + acked[u["peer"]] for u in users]
+        cpu = usage(os.getpid()).cpu - cpu_before
+        expected = [base[u["id"]] + tally.acked[u["peer"]] for u in users]
         boxes = [inboxes[u["id"]] for u in users]
         await _settle(boxes, expected, time.monotonic() + DRAIN_SECONDS)
         received = [box.from_others - base[box.user_id] for box in boxes]
         phases.report(
             f"done{phase}",
             {
-                "acked": sum(acked.values()),
-                "errors": errors,
+                "acked": sum(tally.acked.values()),
+                "errors": tally.errors,
                 "elapsed": elapsed,
+                "cpu": cpu,
                 "received": sum(received),
                 "lost": sum(
                     max(0, want - box.from_others)
@@ -155,6 +140,57 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
             },
         )
     await asyncio.gather(*(client.close() for client in clients))
+
+
+@dataclass
+class Tally:
+    """Acknowledged sends per user, and failed ones."""
+
+    acked: dict[str, int]
+    errors: int = 0
+
+    async def send(self, client: Client, user: dict[str, str]) -> None:
+        try:
+            await client.request(SEND, {"to": user["peer"], "c": f"{time.monotonic():.6f}"})
+            self.acked[user["id"]] += 1
+        except OperationFailed:
+            self.errors += 1
+
+
+async def _flat_out(
+    user: dict[str, str], by_id: dict[str, Client], tally: Tally, end: float, most: int
+) -> None:
+    """Closed loop: the next send as soon as the last one is acknowledged."""
+    client = by_id[user["id"]]
+    for _ in range(most):
+        if time.monotonic() >= end:
+            return
+        await tally.send(client, user)
+
+
+async def _paced(
+    users: list[dict[str, str]],
+    by_id: dict[str, Client],
+    tally: Tally,
+    rate: float,
+    first: float,
+    end: float,
+) -> None:
+    """Open loop: sends leave on a fixed schedule whether or not earlier ones were answered.
+    The users take turns, so each sends at rate / len(users) and the sends are evenly
+    spread: no user's schedule bunches with another's."""
+    in_flight: set[asyncio.Task[None]] = set()
+    sent = 0
+    while (due := first + sent / rate) < end:
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        user = users[sent % len(users)]
+        task = asyncio.create_task(tally.send(by_id[user["id"]], user))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        sent += 1
+    await asyncio.gather(*in_flight)
 
 
 async def room_flood(spec: dict[str, Any], phases: Phases) -> None:

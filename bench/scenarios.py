@@ -148,14 +148,17 @@ def direct_chat(config: Config, servers: list[Server], pairs: int, duration: flo
         users.append({"id": b, "peer": a, "token": home_b.token(b, b), "url": home_b.ws_url})
     # Both ends of a pair go to the same worker: they share one clock and one inbox table.
     by_pair = [users[i : i + 2] for i in range(0, len(users), 2)]
+    groups = _split(by_pair, config.workers)
     specs = [
         {
             "users": [user for pair in group for user in pair],
             "all_users": len(users),
             "duration": duration,
             "max_per_user": 1_000_000,
+            # Where this worker's paced sends fall between another worker's.
+            "offset": index / len(groups),
         }
-        for group in _split(by_pair, config.workers)
+        for index, group in enumerate(groups)
     ]
     pids = [server.process.pid for server in servers]
     figures: Figures = {}
@@ -177,6 +180,8 @@ def direct_chat(config: Config, servers: list[Server], pairs: int, duration: flo
                 f"{label}p50_ms": percentile(latencies, 0.5) * 1e3,
                 f"{label}p99_ms": percentile(latencies, 0.99) * 1e3,
                 f"{label}cpu_us_per_msg": cpu / acked * 1e6 if acked else math.nan,
+                # The load workers share one core: near 1, they and not the server set the pace.
+                f"{label}client_cpu_share": sum(d["cpu"] / d["elapsed"] for d in done),
                 f"{label}lost": sum(d["lost"] for d in done),
                 f"{label}out_of_order": sum(d["out_of_order"] for d in done),
                 f"{label}errors": sum(d["errors"] + d["closed"] for d in done),
