@@ -107,6 +107,7 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
         base = {user_id: box.from_others for user_id, box in inboxes.items()}
         tally = Tally(dict.fromkeys(by_id, 0))
         cpu_before = usage(os.getpid()).cpu
+        lag = LoopLag()
         start = time.monotonic()
         end = start + spec["duration"]
         if total_rate:
@@ -118,6 +119,7 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
             )
         elapsed = time.monotonic() - start
         cpu = usage(os.getpid()).cpu - cpu_before
+        lags = lag.stop()
         expected = [base[u["id"]] + tally.acked[u["peer"]] for u in users]
         boxes = [inboxes[u["id"]] for u in users]
         await _settle(boxes, expected, time.monotonic() + DRAIN_SECONDS)
@@ -129,6 +131,7 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
                 "errors": tally.errors,
                 "elapsed": elapsed,
                 "cpu": cpu,
+                "loop_lags": _sample(lags),
                 "received": sum(received),
                 "lost": sum(
                     max(0, want - box.from_others)
@@ -140,6 +143,27 @@ async def direct_pairs(spec: dict[str, Any], phases: Phases) -> None:
             },
         )
     await asyncio.gather(*(client.close() for client in clients))
+
+
+class LoopLag:
+    """How late this worker's event loop runs a timer, sampled through a phase: the most
+    the client itself adds to a latency it measures (a frame that arrives waits as long)."""
+
+    PERIOD = 0.005
+
+    def __init__(self) -> None:
+        self._lags: list[float] = []
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            due = time.monotonic() + self.PERIOD
+            await asyncio.sleep(self.PERIOD)
+            self._lags.append(max(0.0, time.monotonic() - due))
+
+    def stop(self) -> list[float]:
+        self._task.cancel()
+        return self._lags
 
 
 @dataclass

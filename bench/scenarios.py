@@ -174,6 +174,7 @@ def direct_chat(config: Config, servers: list[Server], pairs: int, duration: flo
             acked = sum(d["acked"] for d in done)
             elapsed = max(d["elapsed"] for d in done)
             latencies = [x for d in done for x in d["latencies"]]
+            loop_lags = [x for d in done for x in d["loop_lags"]]
             cpu = sum(a.cpu - b.cpu for a, b in zip(after, before, strict=True))
             figures |= {
                 f"{label}msgs_per_s": acked / elapsed,
@@ -182,6 +183,7 @@ def direct_chat(config: Config, servers: list[Server], pairs: int, duration: flo
                 f"{label}cpu_us_per_msg": cpu / acked * 1e6 if acked else math.nan,
                 # The load workers share one core: near 1, they and not the server set the pace.
                 f"{label}client_cpu_share": sum(d["cpu"] / d["elapsed"] for d in done),
+                f"{label}client_lag_p99_ms": percentile(loop_lags, 0.99) * 1e3,
                 f"{label}lost": sum(d["lost"] for d in done),
                 f"{label}out_of_order": sum(d["out_of_order"] for d in done),
                 f"{label}errors": sum(d["errors"] + d["closed"] for d in done),
