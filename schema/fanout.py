@@ -74,12 +74,62 @@ def _encoded(result: ExecutionResult) -> ExecutionResult:
     return ExecutionResult(data=data, errors=result.errors, extensions=result.extensions)
 
 
+Cache = OrderedDict[CacheKey, tuple[object, object, "asyncio.Future[ExecutionResult]"]]
+
+
+class EventLookup:
+    """An event's result when it needs no execution: what another subscriber's execution of
+    the same event left in the cache, or a flat selection's (schema/flat.py). A
+    subscription keeps this, and builds an executor only for an event it cannot find."""
+
+    __slots__ = ("_cache", "flat", "operation", "variables_key", "viewer")
+
+    def __init__(
+        self,
+        cache: Cache,
+        operation: OperationDefinitionNode,
+        flat: FlatPlan | None,
+        variables_key: str | None,
+        viewer: str | None,
+    ) -> None:
+        self._cache = cache
+        self.operation = operation
+        self.flat = flat
+        self.variables_key = variables_key  # None: results are not shared
+        self.viewer = viewer
+
+    def key(self, root: object) -> tuple[CacheKey, object] | None:
+        """The cache key of an event, or None when it is not shared."""
+        shared = getattr(root, "record", None)
+        if self.variables_key is None or shared is None:
+            return None
+        return (id(shared), id(self.operation), self.variables_key, self.viewer), shared
+
+    def entry(self, key: CacheKey, shared: object) -> asyncio.Future[ExecutionResult] | None:
+        entry = self._cache.get(key)
+        # The entry holds the record and the operation, so their ids cannot be reused
+        # while it lives; the identity checks are a guard, not a necessity.
+        if entry is None or entry[0] is not shared or entry[1] is not self.operation:
+            return None
+        self._cache.move_to_end(key)
+        return entry[2]
+
+    def executed(self, root: object) -> ExecutionResult | None:
+        keyed = self.key(root)
+        if keyed is not None:
+            future = self.entry(*keyed)
+            if future is not None and future.done() and future.exception() is None:
+                # Already executed for another subscriber: no execution.
+                return future.result()
+        elif self.flat is not None and (data := self.flat.run(root)) is not None:
+            return ExecutionResult(data=data)
+        return None
+
+
 def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class whose subscription events are executed once per selection; the
     cache of at most `size` recent results belongs to the class, one per schema."""
-    cache: OrderedDict[CacheKey, tuple[object, object, asyncio.Future[ExecutionResult]]] = (
-        OrderedDict()
-    )
+    cache: Cache = OrderedDict()
     # Flat plans by operation, each entry holding its operation so that its id stays its own.
     plans: OrderedDict[int, tuple[OperationDefinitionNode, FlatPlan | None]] = OrderedDict()
 
@@ -111,40 +161,27 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             operation = self.operation
-            self.shareable = operation.operation is OperationType.SUBSCRIPTION
-            if self.shareable:
-                names = set(_field_names(operation.selection_set, self.fragment_definitions))
-                self.viewer_dependent = not names.isdisjoint(VIEWER_FIELDS)
-                self.variables_key = _variables_key(self.variable_values.coerced)
-            self.flat = plan_of(self.schema, operation) if self.shareable else None
+            self.lookup: EventLookup | None = None
+            if operation.operation is OperationType.SUBSCRIPTION:
+                self.lookup = EventLookup(
+                    cache, operation, plan_of(self.schema, operation), *self._sharing()
+                )
 
-        def _key(self, root: object) -> tuple[CacheKey, object] | None:
-            """The cache key of an event, or None when it is not shared."""
-            shared = getattr(root, "record", None)
+        def _sharing(self) -> tuple[str | None, str | None]:
+            """The variables key and the viewer that key this subscription's shared
+            results; no variables key when they are not shared."""
             context = self.context_value
-            if not self.shareable or shared is None or not context.shared_results:
-                return None
-            viewer = context.viewer.id if self.viewer_dependent and context.viewer else None
-            return (id(shared), id(self.operation), self.variables_key, viewer), shared
-
-        def _entry(self, key: CacheKey, shared: object) -> asyncio.Future[ExecutionResult] | None:
-            entry = cache.get(key)
-            # The entry holds the record and the operation, so their ids cannot be reused
-            # while it lives; the identity checks are a guard, not a necessity.
-            if entry is None or entry[0] is not shared or entry[1] is not self.operation:
-                return None
-            cache.move_to_end(key)
-            return entry[2]
+            if not getattr(context, "shared_results", False):
+                return None, None
+            names = set(_field_names(self.operation.selection_set, self.fragment_definitions))
+            viewer_dependent = not names.isdisjoint(VIEWER_FIELDS)
+            viewer = context.viewer.id if viewer_dependent and context.viewer else None
+            return _variables_key(self.variable_values.coerced), viewer
 
         def build_per_event_executor(self, payload: Any) -> Any:
-            keyed = self._key(payload)
-            if keyed is not None:
-                future = self._entry(*keyed)
-                if future is not None and future.done() and future.exception() is None:
-                    # Already executed for another subscriber: no copy, no execution.
-                    return _Executed(future.result())
-            elif self.flat is not None and (data := self.flat.run(payload)) is not None:
-                return _Executed(ExecutionResult(data=data))
+            executed = self.lookup.executed(payload) if self.lookup is not None else None
+            if executed is not None:
+                return _Executed(executed)
             return super().build_per_event_executor(payload)
 
         def collect_and_execute_subfields(
@@ -167,24 +204,23 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 return_type, field_details_list, path, result, position_context
             )
 
-        def _execute_event(self, serially: bool | None) -> Any:
-            if self.flat is not None and (data := self.flat.run(self.root_value)) is not None:
+        def _execute_event(self, lookup: EventLookup, serially: bool | None) -> Any:
+            if lookup.flat is not None and (data := lookup.flat.run(self.root_value)) is not None:
                 return ExecutionResult(data=data)
             return super().execute_operation(serially)
 
         def execute_operation(self, serially: bool | None = None) -> Any:
-            keyed = self._key(self.root_value)
+            lookup = self.lookup
+            if lookup is None:
+                return super().execute_operation(serially)
+            keyed = lookup.key(self.root_value)
             if keyed is None:
-                return (
-                    self._execute_event(serially)
-                    if self.shareable
-                    else super().execute_operation(serially)
-                )
+                return self._execute_event(lookup, serially)
             key, shared = keyed
-            future = self._entry(key, shared)
+            future = lookup.entry(key, shared)
             if future is not None:
                 return asyncio.shield(future)
-            result = self._execute_event(serially)
+            result = self._execute_event(lookup, serially)
             if self.is_awaitable(result):
                 # Its own task: a subscriber cancelled mid-execution must not fail the rest.
                 future = asyncio.ensure_future(_finish(result))
@@ -192,7 +228,7 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 assert isinstance(result, ExecutionResult)
                 future = asyncio.get_running_loop().create_future()
                 future.set_result(_encoded(result))
-            cache[key] = (shared, self.operation, future)
+            cache[key] = (shared, lookup.operation, future)
             if len(cache) > size:
                 cache.popitem(last=False)
             return asyncio.shield(future)

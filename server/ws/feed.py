@@ -119,7 +119,6 @@ class Feed:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self.source.release()
             await self.live.close()
 
     async def _deliver(self, record: Any) -> bool:
