@@ -44,6 +44,7 @@ class Services:
     # Streams refilling from the store at once after a broker outage: every subscription
     # resyncs together, and sends must still find database connections.
     resyncs: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    openings: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     moderation: Hook | None = None
     recent_messages: RecentMessages = field(default_factory=RecentMessages)
     direct_checks: DirectChecks = field(default_factory=DirectChecks)

@@ -156,7 +156,8 @@ class Stream(ABC, Generic[R]):
 
     async def open(self) -> list[R]:
         try:
-            return await self._open()
+            async with self.services.openings:
+                return await self._open()
         except BaseException:
             await self.close()
             raise
