@@ -41,12 +41,21 @@ def transport_of(websocket: WebSocket) -> Abortable | None:
 
 
 def forget_handshake(websocket: WebSocket) -> None:
-    """Let uvicorn's protocol drop the handshake's request and response once the socket is
-    accepted: it keeps them (their headers, ~4 KiB) for the socket's lifetime, and reads
-    them only to answer the handshake."""
+    """Drop the handshake's request and response, and the scope's copy of the request
+    headers, once the socket is accepted: they would be kept (~4 KiB) for the socket's
+    lifetime, and are read only to answer the handshake and check its origin.
+
+    The request's headers are emptied in place: the websockets parser keeps the request in
+    a suspended frame of its own, which dropping a reference would not free."""
+    scope_headers = websocket.scope.get("headers")
+    if isinstance(scope_headers, list):
+        scope_headers.clear()
     transport = websocket.scope.get(_SCOPE_KEY)
     protocol = getattr(transport, "get_protocol", lambda: None)()
     if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
+        for handshake in (protocol.request, protocol.response):
+            if handshake is not None:
+                handshake.headers.clear()
         protocol.request = None  # type: ignore[assignment]
         protocol.response = None  # type: ignore[assignment]
 
