@@ -12,6 +12,7 @@ from resolvers.services import Services
 from server.auth import Claims, TokenAuthority
 from server.metrics import Metrics
 from server.settings import Settings
+from server.ws.expiries import TokenExpiries
 
 
 class ConnectionRegistry:
@@ -47,6 +48,7 @@ class AppState:
     schema: strawberry.Schema
     authority: TokenAuthority
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
+    token_expiries: TokenExpiries = field(default_factory=TokenExpiries)
     metrics: Metrics = field(default_factory=Metrics)
     draining: bool = False
 

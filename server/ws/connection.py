@@ -18,10 +18,9 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
@@ -46,6 +45,19 @@ from server.ws.feed import Feed
 from server.ws.transport import Abortable, FrameWriter, frame_writer, transport_of
 
 log = logging.getLogger("chat.ws")
+
+
+class Answers(Protocol):
+    """How a subprotocol answers an operation."""
+
+    def emit(self, operation_id: str, payload: dict[str, Any]) -> None:
+        """One result."""
+
+    def fail(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+        """A terminal error; the operation ends."""
+
+    def finish(self, operation_id: str) -> None:
+        """The end of a successful stream."""
 
 
 class ProtocolError(Exception):
@@ -253,6 +265,7 @@ class Connection:
 
     async def _cleanup(self) -> None:
         self._closed = True
+        self.state.token_expiries.forget(self)
         for timer in self._timers:
             timer.cancel()
         # A closing socket's writer is the closing task's to flush (or cut off).
@@ -272,6 +285,9 @@ class Connection:
             registry = self.state.connections
             registry.remove(self.viewer.id, self)
             await self.state.services.presence.disconnected(self.viewer.id)
+
+    def token_expired(self) -> None:
+        self.close_soon(closecodes.FORBIDDEN, "Token expired")
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         """A timer cancelled when the socket closes."""
@@ -327,12 +343,14 @@ class Connection:
         self.viewer = viewer
         logs.user_id.set(viewer.id)
         log.info("connection authenticated")
+        # Of the init payload, operations read only the resume cursor: the rest (the token
+        # above all) is not kept for the socket's lifetime.
+        params = {"resumeAfter": resume_after} if resume_after is not None else {}
         self.context = ChatContext(
-            self.state.services, viewer, connection_params=payload, shared_results=True
+            self.state.services, viewer, connection_params=params, shared_results=True
         )
         if claims.expires_at is not None:
-            delay = max(0.0, claims.expires_at - time.time())
-            self.call_later(delay, lambda: self.close_soon(closecodes.FORBIDDEN, "Token expired"))
+            self.state.token_expiries.watch(self, claims.expires_at)
         self._present = True
         await self.state.services.presence.connected(viewer.id)
 
@@ -342,20 +360,17 @@ class Connection:
         self,
         operation_id: str,
         payload: dict[str, Any],
-        emit: Callable[[str, dict[str, Any]], None],
-        fail: Callable[[str, list[dict[str, Any]]], None],
-        finish: Callable[[str], None],
+        answers: Answers,
     ) -> None:
-        """Run an operation in its own task: `emit` each result, `fail` on a terminal error,
-        `finish` at the end of a successful stream."""
+        """Run an operation in its own task, answered through `answers`."""
         if len(self.operations) >= self.settings.max_operations_per_connection:
             error = LimitExceeded(
                 f"At most {self.settings.max_operations_per_connection} operations per connection"
             )
-            fail(operation_id, [{"message": error.message, "extensions": error.extensions}])
+            answers.fail(operation_id, [{"message": error.message, "extensions": error.extensions}])
             return
         task = asyncio.create_task(
-            self._run_operation(operation_id, payload, emit, fail, finish), name=operation_id
+            self._run_operation(operation_id, payload, answers), name=operation_id
         )
         self.operations[operation_id] = task
         query, operation_name = payload.get("query"), payload.get("operationName")
@@ -413,9 +428,7 @@ class Connection:
         self,
         operation_id: str,
         payload: dict[str, Any],
-        emit: Callable[[str, dict[str, Any]], None],
-        fail: Callable[[str, list[dict[str, Any]]], None],
-        finish: Callable[[str], None],
+        answers: Answers,
     ) -> None:
         assert self.context is not None and payload_fault(payload) is None
         logs.operation_id.set(operation_id)
@@ -431,7 +444,7 @@ class Connection:
                 None,
             )
             if isinstance(opened, Source) and isinstance(opened.events, Live):
-                feed = Feed(self, operation_id, opened, opened.events, emit, fail, finish)
+                feed = Feed(self, operation_id, opened, opened.events, answers)
                 if await feed.start():
                     # Live from here on without this task.
                     self.operations[operation_id] = feed
@@ -446,20 +459,21 @@ class Connection:
                     )
                     return
                 if result.errors and result.data is None:
-                    fail(operation_id, result_payload(result)["errors"])
+                    answers.fail(operation_id, result_payload(result)["errors"])
                     return
-                emit(operation_id, result_payload(result))
+                answers.emit(operation_id, result_payload(result))
         except asyncio.CancelledError:
             raise
         except GraphQLError as error:  # a refusal before execution (limits, parse errors)
-            fail(operation_id, [format_error(error)])
+            answers.fail(operation_id, [format_error(error)])
             return
         except Exception as error:  # an unexpected fault ends this operation only
             log.exception("operation %s failed", operation_id)
-            fail(operation_id, [format_error(GraphQLError(str(error), original_error=error))])
+            unexpected = GraphQLError(str(error), original_error=error)
+            answers.fail(operation_id, [format_error(unexpected)])
             return
         log.info("operation finished")
-        finish(operation_id)
+        answers.finish(operation_id)
 
     @property
     def _runner(self) -> Runner:

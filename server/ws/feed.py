@@ -10,7 +10,6 @@ execution (schema/fanout.py) and hands the frames to the socket's writer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from resolvers.subscriptions import SlowConsumer, taken
@@ -20,16 +19,14 @@ from server.graphql_http import result_payload
 from server.ws import closecodes
 
 if TYPE_CHECKING:
-    from server.ws.connection import Connection
+    from server.ws.connection import Answers, Connection
 
 
 class Feed:
     __slots__ = (
         "_closed",
+        "answers",
         "connection",
-        "emit",
-        "fail",
-        "finish",
         "live",
         "operation_id",
         "queued",
@@ -43,17 +40,13 @@ class Feed:
         operation_id: str,
         source: Source,
         live: Live[Any, Any],
-        emit: Callable[[str, dict[str, Any]], None],
-        fail: Callable[[str, list[dict[str, Any]]], None],
-        finish: Callable[[str], None],
+        answers: Answers,
     ) -> None:
         self.connection = connection
         self.operation_id = operation_id
         self.source = source
         self.live = live
-        self.emit = emit
-        self.fail = fail
-        self.finish = finish
+        self.answers = answers
         self.queued = False
         self.stopped = False
         self._closed = False
@@ -111,7 +104,7 @@ class Feed:
                     if not await self._deliver(record):
                         return
                 if stream.ended:
-                    self.finish(self.operation_id)
+                    self.answers.finish(self.operation_id)
                     self.stop()
         except Exception as error:
             self._failed(error)
@@ -126,10 +119,10 @@ class Feed:
         if self.stopped:
             return False
         if result.errors and result.data is None:
-            self.fail(self.operation_id, result_payload(result)["errors"])
+            self.answers.fail(self.operation_id, result_payload(result)["errors"])
             self.stop()
             return False
-        self.emit(self.operation_id, result_payload(result))
+        self.answers.emit(self.operation_id, result_payload(result))
         return True
 
     def _failed(self, error: Exception) -> None:
@@ -138,5 +131,5 @@ class Feed:
                 closecodes.TRY_AGAIN_LATER, "Subscriber fell behind", drop_unsent=True
             )
         else:
-            self.fail(self.operation_id, result_payload(failure(error))["errors"])
+            self.answers.fail(self.operation_id, result_payload(failure(error))["errors"])
         self.stop()

@@ -57,13 +57,11 @@ class LegacyWsHandler(ProtocolHandler):
             assert isinstance(operation_id, str) and isinstance(payload, dict)
             # A start for a running id replaces it, as subscriptions-transport-ws does.
             connection.stop_operation(operation_id)
-            connection.start_operation(
-                operation_id, payload, self._data, self._error, self._complete
-            )
+            connection.start_operation(operation_id, payload, self)
         elif kind == "stop":
             operation_id = message.get("id")
             if isinstance(operation_id, str) and connection.stop_operation(operation_id):
-                self._complete(operation_id)
+                self.finish(operation_id)
         elif kind == "connection_terminate":
             await connection.close(1000, "Terminated")
         else:
@@ -75,14 +73,14 @@ class LegacyWsHandler(ProtocolHandler):
                 }
             )
 
-    def _data(self, operation_id: str, payload: dict[str, Any]) -> None:
+    def emit(self, operation_id: str, payload: dict[str, Any]) -> None:
         self.connection.send({"type": "data", "id": operation_id, "payload": payload})
 
-    def _error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+    def fail(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         # The protocol's error payload is one error object, not a list.
         self.connection.send({"type": "error", "id": operation_id, "payload": errors[0]})
 
-    def _complete(self, operation_id: str) -> None:
+    def finish(self, operation_id: str) -> None:
         self.connection.send({"type": "complete", "id": operation_id})
 
 

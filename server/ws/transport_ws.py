@@ -50,22 +50,20 @@ class TransportWsHandler(ProtocolHandler):
                 raise ProtocolError(
                     closecodes.SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists"
                 )
-            connection.start_operation(
-                operation_id, message["payload"], self._next, self._error, self._complete
-            )
+            connection.start_operation(operation_id, message["payload"], self)
             await asyncio.sleep(0)
         elif kind == "complete":
             connection.stop_operation(_operation_id(message))
         else:
             raise InvalidMessage(f"Unexpected message of type {kind!r}")
 
-    def _next(self, operation_id: str, payload: dict[str, Any]) -> None:
+    def emit(self, operation_id: str, payload: dict[str, Any]) -> None:
         self.connection.send({"id": operation_id, "type": "next", "payload": payload})
 
-    def _error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+    def fail(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         self.connection.send({"id": operation_id, "type": "error", "payload": errors})
 
-    def _complete(self, operation_id: str) -> None:
+    def finish(self, operation_id: str) -> None:
         self.connection.send({"id": operation_id, "type": "complete"})
 
 
