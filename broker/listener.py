@@ -25,6 +25,8 @@ from broker.background import cancel_and_wait
 log = logging.getLogger(__name__)
 
 _READ_TIMEOUT = 1.0
+# Messages handled in one go, at most, before the event loop runs other tasks.
+_DRAIN_AT_ONCE = 1000
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 2.0
 # How long a new subscriber waits for Redis to confirm its channel before reading the store.
@@ -123,6 +125,14 @@ class Listener:
                     await self._open()
                 assert self._pubsub is not None
                 message = await self._pubsub.get_message(timeout=_READ_TIMEOUT)
+                # What has already arrived is handled before other tasks run again: under
+                # load, one message per turn of the event loop let deliveries fall ever
+                # further behind the sends.
+                for _ in range(_DRAIN_AT_ONCE):
+                    if message is None:
+                        break
+                    self._handle(message)
+                    message = await self._pubsub.get_message(timeout=0)
                 if message is not None:
                     self._handle(message)
                 backoff = _BACKOFF_FIRST
