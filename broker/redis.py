@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -37,8 +37,18 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
+# Connections per process. Past them a caller waits for one to come free (at most the
+# socket timeout) rather than fail: under load hundreds of sends check their rate limit at
+# once, and a failure there used to fail the outbox's publish too, which costs every
+# subscriber a refill from the store.
+POOL_SIZE = 64
+
+
 def redis_client(url: str) -> Redis:
-    client: Redis = Redis.from_url(url, **CLIENT_OPTIONS)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=CLIENT_OPTIONS["socket_timeout"], **CLIENT_OPTIONS
+    )
+    client: Redis = Redis.from_pool(pool)
     return client
 
 

@@ -193,3 +193,26 @@ async def test_a_late_publish_of_a_message_before_the_cursor_is_not_delivered_ag
     assert received["id"] == third["id"]
     await receiver.expect_nothing(op)
     await receiver.close()
+
+
+async def test_a_burst_of_sends_waits_for_redis_connections_and_loses_nothing(
+    pair: tuple[Server, Server], uid
+) -> None:
+    """Hundreds of sends at once each check their rate limit in Redis: more than the
+    connection pool holds. They wait for a connection; none fails, no publish is dropped
+    (which would send every subscriber back to the store), every message arrives once."""
+    a, b = pair
+    bob = uid("bob")
+    senders = [uid(f"s{index}") for index in range(30)]
+    await register(a, bob, *senders)
+    receiver = await connect(b.ws_url, b.token(bob))
+    op = await receiver.subscribe(NEW_MESSAGE)
+    await asyncio.sleep(0.3)
+    sent = await asyncio.gather(
+        *(send(a, sender, bob, f"{sender}-{n}") for sender in senders for n in range(10))
+    )
+    got = [(await receiver.next_data(op))["newMessage"]["id"] for _ in sent]
+    assert sorted(got) == sorted(message["id"] for message in sent)
+    for server in (a, b):
+        assert "Too many connections" not in server.log()
+        assert "redis publish failed" not in server.log()
