@@ -8,7 +8,7 @@ import logging
 from broker import Broker
 from broker.background import cancel_and_wait
 from broker.channels import user_channel
-from models.tables import Participant
+from models.db import fetch_rows, is_postgres
 from resolvers.events import receipt_event
 from resolvers.records import ReceiptRecord
 
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryTracker:
-    """Coalesces deliveries into one UPDATE per (conversation, receiver) per flush.
+    """Coalesces deliveries into one UPDATE per flush, for every (conversation, receiver).
 
     A DELIVERED receipt goes to the sender only when the point really moved.
     """
@@ -45,18 +45,28 @@ class DeliveryTracker:
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}
-        for (conversation_id, receiver_id), (seq, sender_id) in pending.items():
-            moved = await Participant.filter(
-                conversation_id=conversation_id, user_id=receiver_id, delivered_seq__lt=seq
-            ).update(delivered_seq=seq)
-            if moved:
-                receipt = ReceiptRecord(
-                    conversation_id=str(conversation_id),
-                    user_id=receiver_id,
-                    status="DELIVERED",
-                    up_to_seq=seq,
-                )
-                await self._broker.publish(user_channel(sender_id), receipt_event(receipt))
+        if not pending:
+            return
+        try:
+            moved = await _advance_delivered(
+                [(key[0], key[1], seq) for key, (seq, _) in pending.items()]
+            )
+        except Exception:
+            # Kept for the next flush, unless a later delivery has superseded it.
+            for key, value in pending.items():
+                current = self._pending.get(key)
+                if current is None or current[0] < value[0]:
+                    self._pending[key] = value
+            raise
+        for conversation_id, receiver_id, seq in moved:
+            receipt = ReceiptRecord(
+                conversation_id=str(conversation_id),
+                user_id=receiver_id,
+                status="DELIVERED",
+                up_to_seq=seq,
+            )
+            sender_id = pending[(conversation_id, receiver_id)][1]
+            await self._broker.publish(user_channel(sender_id), receipt_event(receipt))
 
     async def _run(self) -> None:
         while True:
@@ -67,3 +77,26 @@ class DeliveryTracker:
                 await self.flush()
             except Exception:  # a failed flush must not stop later ones
                 log.exception("delivery flush failed")
+
+
+async def _advance_delivered(points: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+    """Move each (conversation, receiver) delivered point forward to its seq, in one
+    statement; returns the points that moved. Rows are named in key order, so that two
+    instances flushing the same rows take their locks in the same order."""
+    points = sorted(points)
+    postgres = is_postgres()
+    values = ", ".join(
+        f"(${3 * i + 1}::bigint, ${3 * i + 2}::text, ${3 * i + 3}::int)"
+        if postgres
+        else "(?, ?, ?)"
+        for i in range(len(points))
+    )
+    rows = await fetch_rows(
+        f"WITH v (conversation_id, user_id, seq) AS (VALUES {values})"
+        " UPDATE participant SET delivered_seq = v.seq FROM v"
+        " WHERE participant.conversation_id = v.conversation_id"
+        " AND participant.user_id = v.user_id AND participant.delivered_seq < v.seq"
+        " RETURNING participant.conversation_id, participant.user_id, participant.delivered_seq",
+        [value for point in points for value in point],
+    )
+    return [(int(row["conversation_id"]), row["user_id"], row["delivered_seq"]) for row in rows]
