@@ -416,10 +416,13 @@ class Connection:
             while self._waking:
                 feed = self._waking.popleft()
                 feed.queued = False
-                if not feed.stopped:
-                    await feed.drain()
-                if feed.stopped:
-                    await feed.close()
+                try:
+                    if not feed.stopped:
+                        await feed.drain()
+                    if feed.stopped:
+                        await feed.close()
+                except Exception:  # one feed's fault must not strand the others queued here
+                    log.exception("subscription %s failed", feed.operation_id)
         finally:
             self._waking = None
             self._pump = None
