@@ -200,14 +200,6 @@ class Runner:
     ) -> AsyncGenerator[ExecutionResult, None]:
         """Any operation's results: one for a query or mutation, a stream for a
         subscription."""
-        try:
-            ready = self.ready(query, operation_name, allowed)
-        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as e:
-            yield PreExecutionError(data=None, errors=[_refusal(e)])
-            return
-        if isinstance(ready, PreExecutionError):
-            yield ready
-            return
         opened = await self.open(
             query, variables, context, root, operation_name, operation_extensions, allowed
         )
