@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 import orjson
 from graphql import (
@@ -26,7 +26,6 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLObjectType,
-    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -73,6 +72,8 @@ def _encoded(result: ExecutionResult) -> ExecutionResult:
     data: Any = orjson.Fragment(orjson.dumps(result.data))
     return ExecutionResult(data=data, errors=result.errors, extensions=result.extensions)
 
+
+V = TypeVar("V")
 
 Cache = OrderedDict[CacheKey, tuple[object, object, "asyncio.Future[ExecutionResult]"]]
 
@@ -126,36 +127,36 @@ class EventLookup:
         return None
 
 
+class Memo(Generic[V]):
+    """What `make` gives for some objects, made once while among the `size` latest made.
+    Keyed by the objects' identities; each entry holds its objects, so that their ids
+    cannot be reused while it lives."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._entries: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], V]] = OrderedDict()
+        self._size = size
+
+    def get(self, make: Callable[..., V], *objects: Any) -> V:
+        key = tuple(map(id, objects))
+        entry = self._entries.get(key)
+        if entry is None or any(
+            held is not given for held, given in zip(entry[0], objects, strict=True)
+        ):
+            entry = (objects, make(*objects))
+            self._entries[key] = entry
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return entry[1]
+
+
 def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class whose subscription events are executed once per selection; the
     cache of at most `size` recent results belongs to the class, one per schema."""
     cache: Cache = OrderedDict()
-    # Flat plans by operation, each entry holding its operation so that its id stays its own.
-    plans: OrderedDict[int, tuple[OperationDefinitionNode, FlatPlan | None]] = OrderedDict()
-
-    # Flat selections by object type and field node, each entry holding both.
-    selections: OrderedDict[
-        tuple[int, int], tuple[GraphQLObjectType, FieldNode, FlatSelection | None]
-    ] = OrderedDict()
-
-    def selection_of(object_type: GraphQLObjectType, field: FieldNode) -> FlatSelection | None:
-        key = (id(object_type), id(field))
-        entry = selections.get(key)
-        if entry is None or entry[0] is not object_type or entry[1] is not field:
-            entry = (object_type, field, flat_selection(object_type, field))
-            selections[key] = entry
-            if len(selections) > size:
-                selections.popitem(last=False)
-        return entry[2]
-
-    def plan_of(schema: GraphQLSchema, operation: OperationDefinitionNode) -> FlatPlan | None:
-        entry = plans.get(id(operation))
-        if entry is None or entry[0] is not operation:
-            entry = (operation, flat_plan(schema, operation))
-            plans[id(operation)] = entry
-            if len(plans) > size:
-                plans.popitem(last=False)
-        return entry[1]
+    plans: Memo[FlatPlan | None] = Memo(size)  # by operation
+    selections: Memo[FlatSelection | None] = Memo(size)  # by object type and field node
 
     class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -164,7 +165,7 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
             self.lookup: EventLookup | None = None
             if operation.operation is OperationType.SUBSCRIPTION:
                 self.lookup = EventLookup(
-                    cache, operation, plan_of(self.schema, operation), *self._sharing()
+                    cache, operation, plans.get(flat_plan, self.schema, operation), *self._sharing()
                 )
 
         def _sharing(self) -> tuple[str | None, str | None]:
@@ -197,7 +198,7 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
             if len(field_details_list) == 1:
                 [details] = field_details_list
                 if details.defer_usage is None and details.fragment_variable_values is None:
-                    selection = selection_of(return_type, details.node)
+                    selection = selections.get(flat_selection, return_type, details.node)
                     if selection is not None and (data := selection.read(result)) is not None:
                         return data
             return super().collect_and_execute_subfields(
