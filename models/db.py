@@ -69,6 +69,19 @@ def marker(index: int) -> str:
     return f"${index}" if is_postgres() else "?"
 
 
+def values_rows(count: int, types: Sequence[str], postgres: bool) -> str:
+    """`count` rows of parameter markers for a VALUES list, a column per SQL type; on
+    PostgreSQL each marker names its type, which a VALUES list does not give it."""
+    width = len(types)
+    if not postgres:
+        row = "(" + ", ".join("?" for _ in types) + ")"
+        return ", ".join(row for _ in range(count))
+    return ", ".join(
+        "(" + ", ".join(f"${width * i + j + 1}::{t}" for j, t in enumerate(types)) + ")"
+        for i in range(count)
+    )
+
+
 async def fetch_rows(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
     return await connection().execute_query_dict(sql, list(values))
 

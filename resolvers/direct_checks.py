@@ -13,9 +13,9 @@ import asyncio
 import functools
 from dataclasses import dataclass
 
-from models.db import fetch_rows, is_postgres
+from models.db import fetch_rows, is_postgres, values_rows
 
-# Sends answered by one statement, at most (three parameters each).
+# Sends answered by one statement, at most (four parameters each).
 MAX_PER_STATEMENT = 500
 
 
@@ -53,7 +53,11 @@ class DirectChecks:
 
     async def _answer(self, waiting: list[_Request]) -> None:
         try:
-            values = [v for sender, receiver, key, _ in waiting for v in (receiver, sender, key)]
+            values = [
+                value
+                for i, (sender, receiver, key, _) in enumerate(waiting)
+                for value in (i, receiver, sender, key)
+            ]
             rows = await fetch_rows(_sql(len(waiting), is_postgres()), values)
         except Exception as error:  # every send asked here fails with it
             for *_, future in waiting:
@@ -75,13 +79,7 @@ class DirectChecks:
 
 @functools.lru_cache(maxsize=64)
 def _sql(count: int, postgres: bool) -> str:
-    def marker(index: int) -> str:
-        return f"${index}::text" if postgres else "?"
-
-    rows = ", ".join(
-        f"({i}, {marker(3 * i + 1)}, {marker(3 * i + 2)}, {marker(3 * i + 3)})"
-        for i in range(count)
-    )
+    rows = values_rows(count, ("int", "text", "text", "text"), postgres)
     return (
         f"WITH req (i, receiver, sender, direct_key) AS (VALUES {rows})"
         " SELECT req.i AS i,"

@@ -8,7 +8,7 @@ import logging
 from broker import Broker
 from broker.background import cancel_and_wait
 from broker.channels import user_channel
-from models.db import fetch_rows, is_postgres
+from models.db import fetch_rows, is_postgres, values_rows
 from resolvers.events import receipt_event
 from resolvers.records import ReceiptRecord
 
@@ -84,13 +84,7 @@ async def _advance_delivered(points: list[tuple[int, str, int]]) -> list[tuple[i
     statement; returns the points that moved. Rows are named in key order, so that two
     instances flushing the same rows take their locks in the same order."""
     points = sorted(points)
-    postgres = is_postgres()
-    values = ", ".join(
-        f"(${3 * i + 1}::bigint, ${3 * i + 2}::text, ${3 * i + 3}::int)"
-        if postgres
-        else "(?, ?, ?)"
-        for i in range(len(points))
-    )
+    values = values_rows(len(points), ("bigint", "text", "int"), is_postgres())
     rows = await fetch_rows(
         f"WITH v (conversation_id, user_id, seq) AS (VALUES {values})"
         " UPDATE participant SET delivered_seq = v.seq FROM v"
