@@ -75,25 +75,58 @@ def _encoded(result: ExecutionResult) -> ExecutionResult:
 
 V = TypeVar("V")
 
-Cache = OrderedDict[CacheKey, tuple[object, object, "asyncio.Future[ExecutionResult]"]]
+
+class SharedResults:
+    """The results of recent events by key: at most `size`, the oldest dropped first."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._entries: OrderedDict[
+            CacheKey, tuple[object, object, asyncio.Future[ExecutionResult]]
+        ] = OrderedDict()
+        self._size = size
+
+    def get(
+        self, key: CacheKey, shared: object, operation: object
+    ) -> asyncio.Future[ExecutionResult] | None:
+        entry = self._entries.get(key)
+        # The entry holds the record and the operation, so their ids cannot be reused
+        # while it lives; the identity checks are a guard, not a necessity.
+        if entry is None or entry[0] is not shared or entry[1] is not operation:
+            return None
+        self._entries.move_to_end(key)
+        return entry[2]
+
+    def put(
+        self,
+        key: CacheKey,
+        shared: object,
+        operation: object,
+        future: asyncio.Future[ExecutionResult],
+    ) -> None:
+        self._entries[key] = (shared, operation, future)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
 
 
 class EventLookup:
-    """An event's result when it needs no execution: what another subscriber's execution of
-    the same event left in the cache, or a flat selection's (schema/flat.py). A
-    subscription keeps this, and builds an executor only for an event it cannot find."""
+    """An event's result when it needs no executor: what another subscriber's execution
+    of the same event left in the cache, or a flat selection's (schema/flat.py), which is
+    then cached for the others. A subscription keeps this, and builds an executor only for
+    an event it cannot answer."""
 
-    __slots__ = ("_cache", "flat", "operation", "variables_key", "viewer")
+    __slots__ = ("_results", "flat", "operation", "variables_key", "viewer")
 
     def __init__(
         self,
-        cache: Cache,
+        results: SharedResults,
         operation: OperationDefinitionNode,
         flat: FlatPlan | None,
         variables_key: str | None,
         viewer: str | None,
     ) -> None:
-        self._cache = cache
+        self._results = results
         self.operation = operation
         self.flat = flat
         self.variables_key = variables_key  # None: results are not shared
@@ -107,24 +140,31 @@ class EventLookup:
         return (id(shared), id(self.operation), self.variables_key, self.viewer), shared
 
     def entry(self, key: CacheKey, shared: object) -> asyncio.Future[ExecutionResult] | None:
-        entry = self._cache.get(key)
-        # The entry holds the record and the operation, so their ids cannot be reused
-        # while it lives; the identity checks are a guard, not a necessity.
-        if entry is None or entry[0] is not shared or entry[1] is not self.operation:
-            return None
-        self._cache.move_to_end(key)
-        return entry[2]
+        return self._results.get(key, shared, self.operation)
+
+    def store(self, key: CacheKey, shared: object, future: asyncio.Future[ExecutionResult]) -> None:
+        self._results.put(key, shared, self.operation, future)
 
     def executed(self, root: object) -> ExecutionResult | None:
         keyed = self.key(root)
-        if keyed is not None:
-            future = self.entry(*keyed)
-            if future is not None and future.done() and future.exception() is None:
+        if keyed is None:
+            if self.flat is not None and (data := self.flat.run(root)) is not None:
+                return ExecutionResult(data=data)
+            return None
+        key, shared = keyed
+        future = self.entry(key, shared)
+        if future is not None:
+            if future.done() and future.exception() is None:
                 # Already executed for another subscriber: no execution.
                 return future.result()
-        elif self.flat is not None and (data := self.flat.run(root)) is not None:
-            return ExecutionResult(data=data)
-        return None
+            return None
+        if self.flat is None or (data := self.flat.run(root)) is None:
+            return None
+        result = _encoded(ExecutionResult(data=data))
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(result)
+        self.store(key, shared, future)
+        return result
 
 
 class Memo(Generic[V]):
@@ -154,7 +194,7 @@ class Memo(Generic[V]):
 def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecutionContext]:
     """An executor class whose subscription events are executed once per selection; the
     cache of at most `size` recent results belongs to the class, one per schema."""
-    cache: Cache = OrderedDict()
+    results = SharedResults(size)
     plans: Memo[FlatPlan | None] = Memo(size)  # by operation
     selections: Memo[FlatSelection | None] = Memo(size)  # by object type and field node
 
@@ -165,7 +205,10 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
             self.lookup: EventLookup | None = None
             if operation.operation is OperationType.SUBSCRIPTION:
                 self.lookup = EventLookup(
-                    cache, operation, plans.get(flat_plan, self.schema, operation), *self._sharing()
+                    results,
+                    operation,
+                    plans.get(flat_plan, self.schema, operation),
+                    *self._sharing(),
                 )
 
         def _sharing(self) -> tuple[str | None, str | None]:
@@ -229,9 +272,7 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 assert isinstance(result, ExecutionResult)
                 future = asyncio.get_running_loop().create_future()
                 future.set_result(_encoded(result))
-            cache[key] = (shared, lookup.operation, future)
-            if len(cache) > size:
-                cache.popitem(last=False)
+            lookup.store(key, shared, future)
             return asyncio.shield(future)
 
     return SharedEventExecutor
