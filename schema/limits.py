@@ -55,9 +55,12 @@ def _over_token_limit(query: str, limit: int) -> bool:
 
 
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
-    """Parse, refusing a document of more than `max_tokens` tokens with LIMIT_EXCEEDED."""
+    """Parse, refusing with LIMIT_EXCEEDED a document of more than `max_tokens` tokens or
+    nested deeper than the parser's recursion reaches (far past the depth limit)."""
     try:
         return parse(query, max_tokens=max_tokens)
+    except RecursionError:
+        raise limit_error("The document is nested too deeply") from None
     except GraphQLSyntaxError:
         if _over_token_limit(query, max_tokens):
             raise limit_error(f"The document has more than {max_tokens} tokens") from None

@@ -88,12 +88,13 @@ FRAGMENT_BOMB = "query { ...F ...F } fragment F on Query { " + aliased(16)[2:]
     "document",
     [
         nested(11),
+        nested(1200),  # under the token limit, deeper than the parser can recurse
         aliased(31),
         FRAGMENT_BOMB,
         "{ me { id } }" + "\n#" * 5001,
         "{" + "me{id}" * 1300 + "}",
     ],
-    ids=["depth", "aliases", "fragment-aliases", "comment-tokens", "tokens"],
+    ids=["depth", "parser-depth", "aliases", "fragment-aliases", "comment-tokens", "tokens"],
 )
 @pytest.mark.parametrize("transport", ["http", TRANSPORT_WS, LEGACY_WS])
 async def test_documents_over_the_query_limits_are_limit_exceeded(
