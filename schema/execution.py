@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from contextlib import aclosing
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from graphql import (
@@ -41,8 +41,9 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_operation_type
 
-from schema.fanout import EventLookup
+from schema.fanout import EventLookup, Memo
 from schema.limits import parse_limited
+from schema.single_field import SingleField, Unfinished, single_field
 
 ALL_OPERATION_TYPES = frozenset(OperationType)
 
@@ -60,6 +61,7 @@ class Documents:
         self._schema = schema
         self._rules = (*specified_rules, *rules)
         self._max_tokens = max_tokens
+        self.size = size
         self.prepare = lru_cache(maxsize=size)(self._prepare)
 
     def _prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
@@ -80,6 +82,7 @@ class Runner:
         self._schema = schema
         self._documents = documents
         self._executor = executor
+        self._single_fields: Memo[SingleField | None] = Memo(documents.size)
 
     def ready(
         self,
@@ -113,6 +116,11 @@ class Runner:
         operation_name: str | None,
         operation_extensions: dict[str, Any] | None,
     ) -> ExecutionResult:
+        plan = self._single_fields.get(partial(single_field, self._schema), document)
+        if plan is not None and plan.serves(operation_name):
+            return await self._run_single_field(
+                plan, document, variables, context, root, operation_name, operation_extensions
+            )
         try:
             executor = self._build(
                 document, variables, context, root, operation_name, operation_extensions
@@ -124,6 +132,32 @@ class Runner:
                 result = cast(CoreResult, await await_maybe(executor.execute_operation()))
             finally:
                 _release(executor)
+        except Exception as error:  # graphql-core raises for inputs nested too deeply
+            return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
+        return ExecutionResult(data=result.data, errors=result.errors)
+
+    async def _run_single_field(
+        self,
+        plan: SingleField,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: Any,
+        root: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        try:
+            result = await plan.run(self._schema, variables, context, root, operation_extensions)
+            if isinstance(result, Unfinished):
+                executor = self._build(
+                    document, variables, context, root, operation_name, operation_extensions
+                )
+                # The variables fitted a moment ago, and they still do.
+                assert isinstance(executor, Executor)
+                try:
+                    result = await result.complete(executor)
+                finally:
+                    _release(executor)
         except Exception as error:  # graphql-core raises for inputs nested too deeply
             return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
         return ExecutionResult(data=result.data, errors=result.errors)

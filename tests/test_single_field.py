@@ -1,0 +1,131 @@
+"""Operations of one plain root field skip graphql-core's executor and must give exactly
+its results and errors.
+
+Each operation below runs twice on a Strawberry schema: by graphql-core's executor with
+Strawberry's execution context, and by the runner, which takes the single-field path
+(schema/single_field.py) wherever a plan exists. Data, errors, their paths, locations and
+extensions must be the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLError, parse
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.execution import Documents, Runner
+from schema.single_field import Unfinished, single_field
+
+
+@strawberry.type
+class Item:
+    id: strawberry.ID
+    name: str | None
+    size: int
+
+
+@strawberry.input
+class ItemInput:
+    name: str
+    size: int = 1
+
+
+class Refused(Exception):
+    pass
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def item(self, id: strawberry.ID) -> Item:
+        return Item(id=id, name=f"item {id}", size=len(id))
+
+    @strawberry.field
+    async def maybe(self, fail: bool) -> Item | None:
+        if fail:
+            raise Refused("not today")
+        return None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def make(self, input: ItemInput) -> Item:
+        if input.name == "refuse":
+            raise GraphQLError("refused", extensions={"code": "FORBIDDEN"})
+        if input.name == "none":
+            return None  # type: ignore[return-value]  # graphql-core must report it
+        if input.name == "broken":
+            return Item(id=strawberry.ID("1"), name=None, size=None)  # type: ignore[arg-type]
+        return Item(id=strawberry.ID("1"), name=input.name, size=input.size)
+
+
+SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
+CORE = SCHEMA._schema
+RUNNER = Runner(CORE, Documents(CORE, (), max_tokens=10_000), StrawberryGraphQLCoreExecutionContext)
+
+CASES: list[tuple[str, dict[str, Any] | None]] = [
+    ("{ item(id: 7) { id name size } }", None),
+    ("query Q($id: ID!) { it: item(id: $id) { __typename n: name id } }", {"id": "abc"}),
+    ("{ maybe(fail: false) { id } }", None),
+    ("{ maybe(fail: true) { id } }", None),
+    ("mutation($n: String!) { make(input: {name: $n, size: 3}) { id name size } }", {"n": "x"}),
+    ("mutation($i: ItemInput!) { make(input: $i) { name size } }", {"i": {"name": "y"}}),
+    ("mutation($n: String!) { make(input: {name: $n}) { id } }", {"n": "refuse"}),
+    ("mutation($n: String!) { make(input: {name: $n}) { id } }", {"n": "none"}),
+    ("mutation($n: String!) { make(input: {name: $n}) { id name size } }", {"n": "broken"}),
+    ("mutation($n: String) { make(input: {name: $n}) { id } }", {"n": None}),
+    ("mutation($n: String!) { make(input: {name: $n}) { id } }", {"n": 5}),
+    ("mutation($n: String!) { make(input: {name: $n}) { id } }", {}),
+]
+
+
+def _shape(data: Any, errors: list[GraphQLError] | None) -> Any:
+    return data, [error.formatted for error in errors or ()]
+
+
+async def _reference(document: str, variables: dict[str, Any] | None) -> Any:
+    executor = StrawberryGraphQLCoreExecutionContext.build(
+        CORE, parse(document), None, {}, variables
+    )
+    if isinstance(executor, list):
+        return _shape(None, executor)
+    result = executor.execute_operation()
+    if executor.is_awaitable(result):
+        result = await result
+    return _shape(result.data, result.errors)
+
+
+@pytest.mark.parametrize(("document", "variables"), CASES)
+async def test_the_single_field_path_gives_graphql_cores_result(
+    document: str, variables: dict[str, Any] | None
+) -> None:
+    assert single_field(CORE, parse(document)) is not None
+    result = await RUNNER.execute(parse(document), variables, {}, None, None, None)
+    assert _shape(result.data, result.errors) == await _reference(document, variables)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ item(id: 1) { id } maybe(fail: false) { id } }",  # two root fields
+        "{ __typename }",  # introspection
+        "query($x: Boolean!) { item(id: 1) @include(if: $x) { id } }",  # a directive
+        "{ item(id: 1) { ... on Item { id } } }",  # a fragment
+        "{ item(id: 1) { id } } query Other { item(id: 2) { id } }",  # two operations
+        "subscription { item { id } }",  # not a query or mutation
+    ],
+)
+def test_other_operations_are_left_to_graphql_core(document: str) -> None:
+    assert single_field(CORE, parse(document)) is None
+
+
+@pytest.mark.parametrize("name", ["none", "broken"])
+async def test_a_value_the_flat_selection_cannot_read_is_left_to_graphql_core(name: str) -> None:
+    document = "mutation($n: String!) { make(input: {name: $n}) { id name size } }"
+    plan = single_field(CORE, parse(document))
+    assert plan is not None
+    assert isinstance(await plan.run(CORE, {"n": name}, {}, None, None), Unfinished)
