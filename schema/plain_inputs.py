@@ -45,6 +45,14 @@ class _Plan:
     implicit_none: tuple[str, ...]
 
 
+_PLAIN: set[type] = set()
+
+
+def is_plain_input(cls: type) -> bool:
+    """Whether `plain_input` made this input type."""
+    return cls in _PLAIN
+
+
 def plain_input(cls: type[T]) -> type[T]:
     definition: StrawberryObjectDefinition = cls.__strawberry_definition__  # type: ignore[attr-defined]
     plans: list[_Plan] = []  # made on first use, when names and scalars are known
@@ -63,6 +71,7 @@ def plain_input(cls: type[T]) -> type[T]:
         return type_(**kwargs)
 
     definition.from_input = from_input
+    _PLAIN.add(cls)
     return cls
 
 

@@ -5,9 +5,10 @@ Most operations clients send are one root field whose object result selects plai
 graphql-core builds an executor (variable coercion, field collection, a resolve info, the
 serial reducer, completion under an abort signal), which cost about as much CPU as
 sending the message. A `SingleField` is the plan of such an operation, made once per
-cached document. It coerces the variables and the arguments with graphql-core's own
-functions, calls the field's resolver (Strawberry's, with its argument conversion), and
-reads the result through the field's flat selection (schema/flat.py).
+cached document. It coerces the variables (their types read once) and the arguments with
+graphql-core's own functions, calls the field's resolver (directly where
+schema/resolver_call.py can, else through Strawberry's wrapper), and reads the result
+through the field's flat selection (schema/flat.py).
 
 The results and errors stay graphql-core's. Variables that do not fit are its errors; an
 error raised by the arguments or the resolver is located at the field and nulls what
@@ -35,12 +36,23 @@ from graphql import (
 from graphql import ExecutionResult as CoreResult
 from graphql.execution import Executor
 from graphql.execution.collect_fields import collect_fields
-from graphql.execution.values import get_argument_values, get_variable_values
-from graphql.pyutils import Path
+from graphql.execution.get_variable_signature import (
+    GraphQLVariableSignature,
+    get_variable_signature,
+)
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+)
+from graphql.pyutils import Path, Undefined
+from graphql.utilities.coerce_input_value import coerce_input_value
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 
 from schema.flat import FlatSelection, flat_selection
+from schema.resolver_call import ResolverCall, resolver_call
 
 # graphql-core's default for `Executor.build`.
 MAX_COERCION_ERRORS = 50
@@ -56,6 +68,9 @@ class SingleField:
     field: GraphQLField
     key: str
     selection: FlatSelection
+    # The variables' types, read from the document once; None: left to graphql-core.
+    signatures: tuple[GraphQLVariableSignature, ...] | None
+    call: ResolverCall | None  # None: Strawberry's wrapper calls the resolver
 
     def serves(self, operation_name: str | None) -> bool:
         name = self.operation.name
@@ -70,12 +85,7 @@ class SingleField:
         operation_extensions: dict[str, Any] | None,
     ) -> CoreResult | Unfinished:
         """The operation's result, or the resolved value graphql-core must complete."""
-        coerced = get_variable_values(
-            schema,
-            self.operation.variable_definitions or (),
-            variables or {},
-            max_errors=MAX_COERCION_ERRORS,
-        )
+        coerced = self._coerce(schema, variables or {})
         if isinstance(coerced, list):
             return CoreResult(data=None, errors=coerced)
         path = Path(None, self.key, self.parent.name)
@@ -98,8 +108,11 @@ class SingleField:
         )
         try:
             arguments = get_argument_values(self.field, self.node, coerced)
-            assert self.field.resolve is not None  # SingleField is only made for these
-            value = self.field.resolve(root, info, **arguments)
+            if self.call is not None:
+                value = self.call(root, info, arguments)
+            else:
+                assert self.field.resolve is not None  # SingleField is only made for these
+                value = self.field.resolve(root, info, **arguments)
             if optimized_is_awaitable(value):
                 value = await value
         except Exception as error:
@@ -110,6 +123,33 @@ class SingleField:
         if read is not None:
             return CoreResult(data={self.key: read})
         return Unfinished(self, info, value)
+
+    def _coerce(
+        self, schema: GraphQLSchema, inputs: dict[str, Any]
+    ) -> VariableValues | list[GraphQLError]:
+        """The variables coerced as graphql-core coerces them, without reading their types
+        from the document again; a variable left out or not fitting (defaults, errors) is
+        left to graphql-core."""
+        if self.signatures is not None:
+            sources: dict[str, VariableValueSource] = {}
+            coerced: dict[str, Any] = {}
+            for signature in self.signatures:
+                value = inputs.get(signature.name, Undefined)
+                if value is Undefined:
+                    break
+                coerced_value = coerce_input_value(value, signature.type)
+                if coerced_value is Undefined:
+                    break
+                sources[signature.name] = VariableValueSource(signature, value)
+                coerced[signature.name] = coerced_value
+            else:
+                return VariableValues(sources, coerced)
+        return get_variable_values(
+            schema,
+            self.operation.variable_definitions or (),
+            inputs,
+            max_errors=MAX_COERCION_ERRORS,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,4 +220,16 @@ def single_field(schema: GraphQLSchema, document: DocumentNode) -> SingleField |
     if selection is None:
         return None
     key = node.alias.value if node.alias else node.name.value
-    return SingleField(operation, parent, node, field, key, selection)
+    definitions = operation.variable_definitions or ()
+    signatures = [get_variable_signature(schema, each) for each in definitions]
+    plain = all(isinstance(each, GraphQLVariableSignature) for each in signatures)
+    return SingleField(
+        operation,
+        parent,
+        node,
+        field,
+        key,
+        selection,
+        tuple(cast(list[GraphQLVariableSignature], signatures)) if plain else None,
+        resolver_call(schema, field),
+    )

@@ -3,12 +3,14 @@ its results and errors.
 
 Each operation below runs twice on a Strawberry schema: by graphql-core's executor with
 Strawberry's execution context, and by the runner, which takes the single-field path
-(schema/single_field.py) wherever a plan exists. Data, errors, their paths, locations and
+(schema/single_field.py) wherever a plan exists, calling the resolver directly
+(schema/resolver_call.py) where it can. Data, errors, their paths, locations and
 extensions must be the same.
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from graphql import GraphQLError, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import Documents, Runner
+from schema.plain_inputs import plain_input
 from schema.single_field import Unfinished, single_field
 
 
@@ -27,10 +30,22 @@ class Item:
     size: int
 
 
+@plain_input
 @strawberry.input
 class ItemInput:
     name: str
     size: int = 1
+
+
+@strawberry.input
+class Tagged:  # not plain: the resolver is called through Strawberry's wrapper
+    tags: list[ItemInput]
+
+
+@strawberry.enum
+class Kind(Enum):
+    SMALL = "small"
+    LARGE = "large"
 
 
 class Refused(Exception):
@@ -49,6 +64,14 @@ class Query:
             raise Refused("not today")
         return None
 
+    @strawberry.field
+    def viewer(self, info: strawberry.Info, name: str | None = None) -> Item:
+        return Item(id=strawberry.ID(info.context["viewer"]), name=name, size=info.path.key)
+
+    @strawberry.field
+    def pick(self, kind: Kind) -> Item:
+        return Item(id=strawberry.ID(kind.name), name=kind.value, size=len(kind.value))
+
 
 @strawberry.type
 class Mutation:
@@ -62,6 +85,10 @@ class Mutation:
             return Item(id=strawberry.ID("1"), name=None, size=None)  # type: ignore[arg-type]
         return Item(id=strawberry.ID("1"), name=input.name, size=input.size)
 
+    @strawberry.mutation
+    def tag(self, input: Tagged) -> Item:
+        return Item(id=strawberry.ID("t"), name=",".join(t.name for t in input.tags), size=0)
+
 
 SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
 CORE = SCHEMA._schema
@@ -72,6 +99,10 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     ("query Q($id: ID!) { it: item(id: $id) { __typename n: name id } }", {"id": "abc"}),
     ("{ maybe(fail: false) { id } }", None),
     ("{ maybe(fail: true) { id } }", None),
+    ("{ viewer { id name size } }", None),
+    ("query($n: String) { viewer(name: $n) { id name } }", {"n": "vi"}),
+    ("{ pick(kind: LARGE) { id name size } }", None),
+    ('mutation { tag(input: {tags: [{name: "a"}, {name: "b"}]}) { name } }', None),
     ("mutation($n: String!) { make(input: {name: $n, size: 3}) { id name size } }", {"n": "x"}),
     ("mutation($i: ItemInput!) { make(input: $i) { name size } }", {"i": {"name": "y"}}),
     ("mutation($n: String!) { make(input: {name: $n}) { id } }", {"n": "refuse"}),
@@ -80,6 +111,13 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     ("mutation($n: String) { make(input: {name: $n}) { id } }", {"n": None}),
     ("mutation($n: String!) { make(input: {name: $n}) { id } }", {"n": 5}),
     ("mutation($n: String!) { make(input: {name: $n}) { id } }", {}),
+    ('mutation($n: String = "d", $s: Int) { make(input: {name: $n, size: $s}) { name } }', {}),
+    ("mutation($n: String!, $s: Int) { make(input: {name: $n, size: $s}) { size } }", {"n": "z"}),
+    (
+        "mutation($n: String!, $s: Int!) { make(input: {name: $n, size: $s}) { size } }",
+        {"n": "z", "s": "4"},
+    ),
+    ("mutation($i: ItemInput!) { make(input: $i) { name } }", {"i": {"name": "y", "extra": 1}}),
 ]
 
 
@@ -87,9 +125,12 @@ def _shape(data: Any, errors: list[GraphQLError] | None) -> Any:
     return data, [error.formatted for error in errors or ()]
 
 
+CONTEXT = {"viewer": "ann"}
+
+
 async def _reference(document: str, variables: dict[str, Any] | None) -> Any:
     executor = StrawberryGraphQLCoreExecutionContext.build(
-        CORE, parse(document), None, {}, variables
+        CORE, parse(document), None, CONTEXT, variables
     )
     if isinstance(executor, list):
         return _shape(None, executor)
@@ -104,8 +145,26 @@ async def test_the_single_field_path_gives_graphql_cores_result(
     document: str, variables: dict[str, Any] | None
 ) -> None:
     assert single_field(CORE, parse(document)) is not None
-    result = await RUNNER.execute(parse(document), variables, {}, None, None, None)
+    result = await RUNNER.execute(parse(document), variables, CONTEXT, None, None, None)
     assert _shape(result.data, result.errors) == await _reference(document, variables)
+
+
+@pytest.mark.parametrize(
+    ("document", "direct"),
+    [
+        ("{ item(id: 1) { id } }", True),
+        ("{ viewer { id } }", True),
+        ('mutation { make(input: {name: "a"}) { id } }', True),
+        ("{ pick(kind: SMALL) { id } }", False),  # an enum argument
+        ("mutation { tag(input: {tags: []}) { id } }", False),  # an input that is not plain
+    ],
+)
+def test_resolvers_are_called_directly_only_where_arguments_are_plain(
+    document: str, direct: bool
+) -> None:
+    plan = single_field(CORE, parse(document))
+    assert plan is not None
+    assert (plan.call is not None) is direct
 
 
 @pytest.mark.parametrize(
@@ -128,4 +187,4 @@ async def test_a_value_the_flat_selection_cannot_read_is_left_to_graphql_core(na
     document = "mutation($n: String!) { make(input: {name: $n}) { id name size } }"
     plan = single_field(CORE, parse(document))
     assert plan is not None
-    assert isinstance(await plan.run(CORE, {"n": name}, {}, None, None), Unfinished)
+    assert isinstance(await plan.run(CORE, {"n": name}, CONTEXT, None, None), Unfinished)
