@@ -70,8 +70,11 @@ def build_services(
     telemetry = telemetry or Telemetry()
     broker.observers.append(telemetry.broker_event)
 
+    recent_messages = RecentMessages()
+
     async def on_commit(messages: Sequence[MessageRecord]) -> None:
         telemetry.stored(len(messages), writer.last_commit_seconds)
+        recent_messages.remember(messages)
         await publish_messages(broker, messages)
 
     writer = MessageWriter(
@@ -95,6 +98,7 @@ def build_services(
         redis=redis,
         telemetry=telemetry,
         moderation=load_hook(settings),
+        recent_messages=recent_messages,
     )
 
 

@@ -58,11 +58,22 @@ class SlowConsumer(ChatError):
 class RecentMessages:
     """Decodes each message event once per process, into one record shared by every
     subscription that meets it: a direct message arrives on two channels (the sender's and
-    the receiver's), and one record lets its selection be executed once for both."""
+    the receiver's), and one record lets its selection be executed once for both. The
+    messages this process stored are known before their events arrive, and not decoded."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._records: OrderedDict[str, MessageRecord] = OrderedDict()
+
+    def remember(self, records: Iterable[MessageRecord]) -> None:
+        for record in records:
+            self._keep(record)
+
+    def _keep(self, record: MessageRecord) -> MessageRecord:
+        self._records[record.id] = record
+        if len(self._records) > self._size:
+            self._records.popitem(last=False)
+        return record
 
     def of(self, envelope: Envelope) -> MessageRecord:
         record = envelope.memo.get("record")
@@ -71,9 +82,7 @@ class RecentMessages:
         data = envelope.data["message"]
         record = self._records.get(data["id"])
         if record is None or record.position != data["position"]:
-            record = self._records[data["id"]] = MessageRecord.from_data(data)
-            if len(self._records) > self._size:
-                self._records.popitem(last=False)
+            record = self._keep(MessageRecord.from_data(data))
         envelope.memo["record"] = record
         return record
 

@@ -11,6 +11,7 @@ from resolvers import subscriptions
 from resolvers.cursors import decode_cursor
 from resolvers.records import MessageRecord
 from schema.context import ChatContext
+from schema.fanout import Memo
 from schema.live import Live
 from schema.types import Info, Message, PresenceEvent, ReceiptEvent, RoomEvent, TypingEvent
 
@@ -24,10 +25,15 @@ def resume_position(info: Info, after: str | None) -> int | None:
     return max(positions) if positions else None
 
 
+# A message reaches its sender's and receiver's subscriptions (every member's, in a room)
+# as one record; one Message, which holds nothing of any viewer, serves them all.
+_MESSAGES: Memo[Message] = Memo(4096)
+
+
 def _message_event(context: ChatContext) -> Callable[[MessageRecord], Message]:
     def convert(record: MessageRecord) -> Message:
         context.refresh_loaders()
-        return Message.from_record(record)
+        return _MESSAGES.get(Message.from_record, record)
 
     return convert
 
