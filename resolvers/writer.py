@@ -11,13 +11,12 @@ database costs bounded memory and a refused send touches nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from broker.background import cancel_and_wait
 from models.tables import ConversationKind
+from resolvers.admission import Admission, Place
 from resolvers.batch_sql import insert_messages, take_positions, take_seqs
 from resolvers.errors import Unavailable
 from resolvers.records import MessageRecord
@@ -66,13 +66,8 @@ class MessageWriter:
     ) -> None:
         self._batch_size = batch_size
         self._batch_wait = batch_wait
-        self._send_timeout = send_timeout
         self._queue: asyncio.Queue[PendingSend] = asyncio.Queue(maxsize=queue_size)
-        self._places = queue_size
-        self._admitted = 0
-        self._none_admitted = asyncio.Event()
-        self._none_admitted.set()
-        self._accepting = True
+        self._admission = Admission(places=queue_size, timeout=send_timeout)
         self._on_commit = on_commit
         self._lookup = lookup
         self._task: asyncio.Task[None] | None = None
@@ -85,37 +80,20 @@ class MessageWriter:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
-    @contextlib.asynccontextmanager
-    async def admitted(self) -> AsyncIterator[None]:
-        """Hold a place for one send while it is checked, queued and committed.
+    def admitted(self) -> Place:
+        """A place for one send while it is checked, queued and committed, to hold with
+        `async with`.
 
         There are as many places as the queue holds. Without a free one, or once the send
         has waited `send_timeout`, the send is UNAVAILABLE; a send timed out after it was
         queued is still written, and a retry with its clientMessageId gets it back.
         """
-        if not self._accepting:
-            raise Unavailable("The server is shutting down; retry with the same clientMessageId")
-        if self._admitted >= self._places:
-            raise Unavailable("The message store is overloaded; retry shortly")
-        self._admitted += 1
-        self._none_admitted.clear()
-        try:
-            async with asyncio.timeout(self._send_timeout):
-                yield
-        except TimeoutError:
-            raise Unavailable(
-                "The message store is slow; retry with the same clientMessageId"
-            ) from None
-        finally:
-            self._admitted -= 1
-            if self._admitted == 0:
-                self._none_admitted.set()
+        return self._admission.place()
 
     async def drain(self) -> None:
         """Refuse new sends; return once every send already taken in is committed (or has
         timed out) and the queue is empty."""
-        self._accepting = False
-        await self._none_admitted.wait()
+        await self._admission.close()
         await self._queue.join()
 
     async def stop(self) -> None:

@@ -16,6 +16,7 @@ Only contexts that ask for it (`shared_results`, the WebSocket transport) take t
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
@@ -181,13 +182,12 @@ class Memo(Generic[V]):
     def get(self, make: Callable[..., V], *objects: Any) -> V:
         key = tuple(map(id, objects))
         entry = self._entries.get(key)
-        if entry is None or any(
-            held is not given for held, given in zip(entry[0], objects, strict=True)
-        ):
-            entry = (objects, make(*objects))
-            self._entries[key] = entry
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+        if entry is not None and all(map(operator.is_, entry[0], objects)):
+            return entry[1]
+        entry = (objects, make(*objects))
+        self._entries[key] = entry
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
         return entry[1]
 
 
