@@ -25,8 +25,12 @@ from graphql import (
     parse,
 )
 from graphql.language import Lexer, TokenKind
+from graphql.language.parser import MAX_NESTING_DEPTH
 
 from resolvers.errors import LimitExceeded
+
+_OPENING = frozenset({TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind.BRACKET_L})
+_CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.PAREN_R, TokenKind.BRACKET_R})
 
 
 def limit_error(message: str, nodes: Any = None) -> GraphQLError:
@@ -54,16 +58,37 @@ def _over_token_limit(query: str, limit: int) -> bool:
     return count > limit
 
 
+def _nested_deeper_than(query: str, limit: int, max_tokens: int) -> bool:
+    """Whether brackets nest more than `limit` deep among the first `max_tokens` tokens."""
+    lexer = Lexer(Source(query))
+    depth = 0
+    try:
+        for _ in range(max_tokens):
+            kind = lexer.advance().kind
+            if kind is TokenKind.EOF:
+                break
+            if kind in _OPENING:
+                depth += 1
+                if depth > limit:
+                    return True
+            elif kind in _CLOSING:
+                depth -= 1
+    except GraphQLSyntaxError:
+        pass
+    return False
+
+
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
     """Parse, refusing with LIMIT_EXCEEDED a document of more than `max_tokens` tokens or
-    nested deeper than the parser's recursion reaches (far past the depth limit)."""
+    nested deeper than the parser goes (far past the depth limit), which the parser
+    itself reports as a syntax error."""
     try:
         return parse(query, max_tokens=max_tokens)
-    except RecursionError:
-        raise limit_error("The document is nested too deeply") from None
     except GraphQLSyntaxError:
         if _over_token_limit(query, max_tokens):
             raise limit_error(f"The document has more than {max_tokens} tokens") from None
+        if _nested_deeper_than(query, MAX_NESTING_DEPTH, max_tokens):
+            raise limit_error("The document is nested too deeply") from None
         raise
 
 

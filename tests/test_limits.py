@@ -88,7 +88,7 @@ FRAGMENT_BOMB = "query { ...F ...F } fragment F on Query { " + aliased(16)[2:]
     "document",
     [
         nested(11),
-        nested(1200),  # under the token limit, deeper than the parser can recurse
+        nested(1200),  # under the token limit, deeper than the parser goes
         aliased(31),
         FRAGMENT_BOMB,
         "{ me { id } }" + "\n#" * 5001,
