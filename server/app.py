@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -17,6 +18,7 @@ from resolvers.services import build_services, running
 from schema import build_schema
 from server import http_routes, pages
 from server.auth import TokenAuthority, load_secret
+from server.body_limit import BodyLimit
 from server.collector import tune_after_start_up
 from server.graphql_http import ChatGraphQL
 from server.metrics import Metrics, metrics_endpoint
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/demo", pages.demo),
             Mount("/static", pages.static_files(), name="static"),
         ],
+        middleware=[Middleware(BodyLimit, limit=settings.max_http_body_bytes)],
         lifespan=lifespan,
     )
     return app

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     max_operations_per_connection: int = Field(default=100, ge=1)
     max_connections_per_user: int = Field(default=10, ge=1)
     max_ws_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_http_body_bytes: int = Field(default=64 * 1024, ge=1024)
     connection_init_timeout: float = Field(default=10, gt=0)
     outbound_buffer_bytes: int = Field(default=1024 * 1024, ge=1024)
     ws_ping_interval: float = Field(default=20, gt=0)

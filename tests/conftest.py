@@ -106,6 +106,7 @@ STRICT_LIMITS = {
     "max_connections_per_user": "3",
     "max_operations_per_connection": "3",
     "max_ws_frame_bytes": "16384",
+    "max_http_body_bytes": "16384",
     "max_message_chars": "200",
     "send_rate": "0.2",
     "send_burst": "3",

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.clients import LEGACY_WS, TRANSPORT_WS, Http, Socket, connect
@@ -13,8 +14,9 @@ from tests.operations import CONVERSATIONS, HISTORY, NEW_MESSAGE, SEND
 from tests.servers import Server
 
 # strict_server (STRICT_LIMITS): 200 characters, 3 connections per user, 3 operations,
-# 16 KiB frames.
+# 16 KiB frames and HTTP bodies.
 MAX_CHARS = 200
+HTTP_BODY_LIMIT = 16384
 
 
 async def pair(server: Server, uid: Any) -> tuple[Http, Http, str, str]:
@@ -185,3 +187,31 @@ async def test_a_frame_over_the_limit_closes_1009_and_others_are_served(
     await ann_http.data(SEND, {"to": bob, "content": "still here"})
     assert (await bystander.next_data(op_id))["newMessage"]["content"] == "still here"
     await bystander.close()
+
+
+async def _chunks(body: bytes, size: int = 4096) -> Any:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_an_http_body_over_the_limit_is_refused_before_it_is_read(
+    strict_server: Server, uid: Any, chunked: bool
+) -> None:
+    server = strict_server
+    headers = {
+        "Authorization": f"Bearer {server.token(uid('ann'))}",
+        "Content-Type": "application/json",
+    }
+    query = "{ me { id } }"
+    big = json.dumps({"query": query, "variables": {"padding": "x" * HTTP_BODY_LIMIT}}).encode()
+    small = json.dumps({"query": query}).encode()
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as client:
+        for body, status in ((big, 413), (small, 200)):
+            content = _chunks(body) if chunked else body
+            response = await client.post("/graphql", content=content, headers=headers)
+            assert response.status_code == status, response.text
+            if status == 413:
+                assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+            else:
+                assert response.json()["data"]["me"]["id"] == uid("ann")
