@@ -116,51 +116,44 @@ class Runner:
         operation_name: str | None,
         operation_extensions: dict[str, Any] | None,
     ) -> ExecutionResult:
-        plan = self._single_fields.get(partial(single_field, self._schema), document)
-        if plan is not None and plan.serves(operation_name):
-            return await self._run_single_field(
-                plan, document, variables, context, root, operation_name, operation_extensions
-            )
         try:
-            executor = self._build(
+            result = await self._result(
                 document, variables, context, root, operation_name, operation_extensions
             )
-            if isinstance(executor, list):
-                return ExecutionResult(data=None, errors=executor)
-            try:
-                # Without @defer or @stream in the schema, always one result.
-                result = cast(CoreResult, await await_maybe(executor.execute_operation()))
-            finally:
-                _release(executor)
         except Exception as error:  # graphql-core raises for inputs nested too deeply
             return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
         return ExecutionResult(data=result.data, errors=result.errors)
 
-    async def _run_single_field(
+    async def _result(
         self,
-        plan: SingleField,
         document: DocumentNode,
         variables: dict[str, Any] | None,
         context: Any,
         root: Any,
         operation_name: str | None,
         operation_extensions: dict[str, Any] | None,
-    ) -> ExecutionResult:
-        try:
+    ) -> CoreResult:
+        """A query's or mutation's result: through its single-field plan where it has one
+        (schema/single_field.py), an executor built for what the plan leaves unfinished."""
+        unfinished = None
+        plan = self._single_fields.get(partial(single_field, self._schema), document)
+        if plan is not None and plan.serves(operation_name):
             result = await plan.run(self._schema, variables, context, root, operation_extensions)
-            if isinstance(result, Unfinished):
-                executor = self._build(
-                    document, variables, context, root, operation_name, operation_extensions
-                )
-                # The variables fitted a moment ago, and they still do.
-                assert isinstance(executor, Executor)
-                try:
-                    result = await result.complete(executor)
-                finally:
-                    _release(executor)
-        except Exception as error:  # graphql-core raises for inputs nested too deeply
-            return PreExecutionError(data=None, errors=[_as_graphql_error(error)])
-        return ExecutionResult(data=result.data, errors=result.errors)
+            if not isinstance(result, Unfinished):
+                return result
+            unfinished = result
+        executor = self._build(
+            document, variables, context, root, operation_name, operation_extensions
+        )
+        if isinstance(executor, list):
+            return CoreResult(data=None, errors=executor)
+        try:
+            if unfinished is not None:
+                return await unfinished.complete(executor)
+            # Without @defer or @stream in the schema, always one result.
+            return cast(CoreResult, await await_maybe(executor.execute_operation()))
+        finally:
+            _release(executor)
 
     async def source(
         self,

@@ -146,7 +146,16 @@ class EventLookup:
     def store(self, key: CacheKey, shared: object, future: asyncio.Future[ExecutionResult]) -> None:
         self._results.put(key, shared, self.operation, future)
 
+    def keep(self, key: CacheKey, shared: object, result: ExecutionResult) -> ExecutionResult:
+        """Cache an event's result, done already, for the other subscribers; it encoded."""
+        encoded = _encoded(result)
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(encoded)
+        self.store(key, shared, future)
+        return encoded
+
     def executed(self, root: object) -> ExecutionResult | None:
+        """Every event meets this before any executor is built for it."""
         keyed = self.key(root)
         if keyed is None:
             if self.flat is not None and (data := self.flat.run(root)) is not None:
@@ -161,11 +170,7 @@ class EventLookup:
             return None
         if self.flat is None or (data := self.flat.run(root)) is None:
             return None
-        result = _encoded(ExecutionResult(data=data))
-        future = asyncio.get_running_loop().create_future()
-        future.set_result(result)
-        self.store(key, shared, future)
-        return result
+        return self.keep(key, shared, ExecutionResult(data=data))
 
 
 class Memo(Generic[V]):
@@ -248,30 +253,24 @@ def shared_event_executor(size: int = 4096) -> type[StrawberryGraphQLCoreExecuti
                 return_type, field_details_list, path, result, position_context
             )
 
-        def _execute_event(self, lookup: EventLookup, serially: bool | None) -> Any:
-            if lookup.flat is not None and (data := lookup.flat.run(self.root_value)) is not None:
-                return ExecutionResult(data=data)
-            return super().execute_operation(serially)
-
         def execute_operation(self, serially: bool | None = None) -> Any:
+            """An event that `EventLookup.executed` could not answer (its flat plan was
+            tried there), executed and shared with the other subscribers."""
             lookup = self.lookup
-            if lookup is None:
-                return super().execute_operation(serially)
-            keyed = lookup.key(self.root_value)
+            keyed = None if lookup is None else lookup.key(self.root_value)
             if keyed is None:
-                return self._execute_event(lookup, serially)
+                return super().execute_operation(serially)
+            assert lookup is not None
             key, shared = keyed
             future = lookup.entry(key, shared)
             if future is not None:
                 return asyncio.shield(future)
-            result = self._execute_event(lookup, serially)
-            if self.is_awaitable(result):
-                # Its own task: a subscriber cancelled mid-execution must not fail the rest.
-                future = asyncio.ensure_future(_finish(result))
-            else:
+            result = super().execute_operation(serially)
+            if not self.is_awaitable(result):
                 assert isinstance(result, ExecutionResult)
-                future = asyncio.get_running_loop().create_future()
-                future.set_result(_encoded(result))
+                return lookup.keep(key, shared, result)
+            # Its own task: a subscriber cancelled mid-execution must not fail the rest.
+            future = asyncio.ensure_future(_finish(result))
             lookup.store(key, shared, future)
             return asyncio.shield(future)
 
