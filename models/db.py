@@ -10,10 +10,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 MODELS_MODULE = "models.tables"
 MIGRATIONS_MODULE = "models.migrations"
+SQLITE_ENGINE = "models.sqlite_engine"
 # Any fixed 64-bit key: serialises migrations when several workers start together.
 _MIGRATION_LOCK_KEY = 7_311_042_019
 
@@ -35,7 +37,7 @@ def database_url(url: str, pool_size: int) -> str:
 
 def tortoise_config(url: str, pool_size: int) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url(url, pool_size)},
+        "connections": {"default": _connection_config(database_url(url, pool_size))},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -46,6 +48,15 @@ def tortoise_config(url: str, pool_size: int) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection_config(url: str) -> str | dict[str, Any]:
+    """SQLite through our client (statements on the event loop's thread); others by URL."""
+    if not urlsplit(url).scheme.startswith("sqlite"):
+        return url
+    config = expand_db_url(url)
+    config["engine"] = SQLITE_ENGINE
+    return config
 
 
 def connection() -> BaseDBAsyncClient:

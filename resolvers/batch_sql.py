@@ -1,10 +1,10 @@
 """The statements of one write batch, a fixed number whatever the batch holds.
 
 A batch of sends to many conversations used to cost one UPDATE per conversation and an
-ORM object per message; on SQLite each statement is a round trip to the driver's thread.
-Here a batch is one statement to advance every conversation's `last_seq` (two on
-PostgreSQL, which locks the rows in id order first so that batches of two instances
-cannot deadlock), one for the stream positions and one multi-row INSERT.
+ORM object per message, each statement a round trip to the database. Here a batch is
+one statement to advance every conversation's `last_seq` (two on PostgreSQL, which locks
+the rows in id order first so that batches of two instances cannot deadlock), one for the
+stream positions and one multi-row INSERT.
 """
 
 from __future__ import annotations

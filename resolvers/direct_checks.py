@@ -2,9 +2,9 @@
 
 Each direct send needs three facts: the receiver exists, no block stands between the two,
 and their conversation's id if it has one. Under load many sends reach this check in the
-same turn of the event loop; they are answered by one statement (one round trip, on SQLite
-one hop to the driver's thread) rather than one each. No send waits for others: the
-statement runs at the end of the turn in which the first of them asked.
+same turn of the event loop; they are answered by one statement (one round trip) rather
+than one each. No send waits for others: the statement runs at the end of the turn in
+which the first of them asked.
 """
 
 from __future__ import annotations

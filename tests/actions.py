@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.clients import Http
@@ -37,6 +39,19 @@ async def send(
 async def send_many(server: Server, sender: str, to: str, count: int) -> list[dict[str, Any]]:
     """`count` messages, "m0", "m1", ..., one after the other."""
     return [await send(server, sender, to, f"m{index}") for index in range(count)]
+
+
+async def eventually(check: Callable[[], object], timeout: float = 10) -> None:
+    """Poll `check` (bounded) until it passes, for what the server does in the background."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def db_queries(server: Server) -> float:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.actions import eventually
 from tests.clients import Http, connect
 from tests.operations import NEW_MESSAGE, SEND, TYPING
 from tests.servers import Server, start_server
@@ -39,19 +40,6 @@ def samples(server: Server) -> dict[tuple[str, frozenset[tuple[str, str]]], floa
 
 def value(server: Server, name: str, **labels: str) -> float:
     return samples(server).get((name, frozenset(labels.items())), 0.0)
-
-
-async def eventually(check: Any, timeout: float = 10) -> None:
-    """Poll `check` (bounded) until it passes; the server updates gauges as tasks end."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            check()
-            return
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
 
 
 async def test_metrics_count_what_happened(observed: Server, uid: Any) -> None:
