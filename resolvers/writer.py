@@ -14,7 +14,6 @@ import asyncio
 import functools
 import logging
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from models.tables import ConversationKind
 from resolvers.admission import Admission, Place
 from resolvers.batch_sql import insert_messages, take_positions, take_seqs
 from resolvers.errors import Unavailable
+from resolvers.message_ids import new_message_id
 from resolvers.records import MessageRecord
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ class MessageWriter:
                 next_seq[pending.conversation_id] = seq + 1
                 records.append(
                     MessageRecord(
-                        id=str(uuid.uuid4()),
+                        id=new_message_id(),
                         conversation_id=str(pending.conversation_id),
                         kind=pending.kind,
                         seq=seq,

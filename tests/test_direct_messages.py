@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -85,3 +86,14 @@ async def test_conversations_and_mark_read(server: Server, uid) -> None:
     history = await alice_http.data(HISTORY, {"with": bob})
     assert [e["node"]["isRead"] for e in history["messages"]["edges"]] == [True, True, True]
     assert [e["node"]["status"] for e in history["messages"]["edges"]] == ["READ"] * 3
+
+
+async def test_message_ids_are_uuids_in_the_order_they_were_sent(server: Server, uid) -> None:
+    alice, bob = uid("alice"), uid("bob")
+    await Http(server.http_url, server.token(bob, "Bob")).data("{ me { id } }")
+    ids = []
+    for index in range(3):
+        ids.append((await send(server, alice, bob, f"m{index}"))["id"])
+        await asyncio.sleep(0.002)  # ids order by the millisecond they were made in
+    assert [uuid.UUID(id).version for id in ids] == [7, 7, 7]
+    assert ids == sorted(ids) and len(set(ids)) == 3
