@@ -116,20 +116,12 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            deadline = time.monotonic() + self._batch_wait
-            while len(batch) < self._batch_size:
-                try:
-                    batch.append(self._queue.get_nowait())
-                    continue
-                except asyncio.QueueEmpty:
-                    pass
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-                except TimeoutError:
-                    break
+            self._take_queued(batch)
+            if len(batch) < self._batch_size and self._batch_wait > 0:
+                # One wait for the sends of the next moments: a timer, where waiting on
+                # the queue with a timeout costs a task and a cancellation per batch.
+                await asyncio.sleep(self._batch_wait)
+                self._take_queued(batch)
             try:
                 await self._write(batch)
             except Exception:  # the writer must outlive any one batch
@@ -140,6 +132,14 @@ class MessageWriter:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _take_queued(self, batch: list[PendingSend]) -> None:
+        """Add what is queued to the batch, up to its size."""
+        while len(batch) < self._batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                return
 
     async def _write(self, batch: list[PendingSend]) -> None:
         # A clientMessageId repeated inside one batch is written once.

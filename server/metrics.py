@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +23,7 @@ from tortoise.log import db_client_logger as _TORTOISE_LOG
 from broker import Broker
 from resolvers.events import MESSAGE
 from resolvers.telemetry import Telemetry
+from server.tallies import LoopTallies, Tally
 
 # From a fraction of a millisecond on one machine to seconds behind a slow database.
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -32,9 +33,10 @@ class Metrics(Telemetry):
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
-        self.db_queries = Counter(
-            "chat_db_queries", "Database statements issued", registry=registry
-        )
+        # What every message counts is tallied on the event loop's thread without a lock.
+        tallies = LoopTallies(_LATENCY_BUCKETS)
+        registry.register(tallies)
+        self.db_queries = tallies.counter("chat_db_queries", "Database statements issued")
         self.connections = Gauge(
             "chat_connections", "Live WebSocket connections", registry=registry
         )
@@ -52,31 +54,22 @@ class Metrics(Telemetry):
             ["kind"],
             registry=registry,
         )
-        self.messages_stored = Counter(
-            "chat_messages_stored", "Messages committed to the database", registry=registry
+        self.messages_stored = tallies.counter(
+            "chat_messages_stored", "Messages committed to the database"
         )
-        self.deliveries = Counter(
-            "chat_deliveries",
-            "Messages written to subscribers (live and replayed)",
-            registry=registry,
+        self.deliveries = tallies.counter(
+            "chat_deliveries", "Messages written to subscribers (live and replayed)"
         )
-        self.delivery_latency = Histogram(
+        self.delivery_latency = tallies.histogram(
             "chat_delivery_latency_seconds",
             "From a message's commit to its delivery to a live subscriber",
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
         )
-        self.commit_latency = Histogram(
-            "chat_db_commit_seconds",
-            "Duration of one group-commit transaction",
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
+        self.commit_latency = tallies.histogram(
+            "chat_db_commit_seconds", "Duration of one group-commit transaction"
         )
-        self.broker_lag = Histogram(
+        self.broker_lag = tallies.histogram(
             "chat_broker_lag_seconds",
             "From a message's commit to its arrival from the broker at this process",
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
         )
         self.rate_limited = Counter(
             "chat_rate_limited",
@@ -128,7 +121,7 @@ class _QueryCounter(logging.Logger):
     """Takes the place of Tortoise's logger on its connections: Tortoise calls `debug` once
     per statement, and counting there costs a call where a handler cost a log record."""
 
-    def __init__(self, counter: Counter) -> None:
+    def __init__(self, counter: Tally) -> None:
         super().__init__(_TORTOISE_LOG.name)
         self._counter = counter
 
