@@ -96,4 +96,5 @@ async def test_message_ids_are_uuids_in_the_order_they_were_sent(server: Server,
         ids.append((await send(server, alice, bob, f"m{index}"))["id"])
         await asyncio.sleep(0.002)  # ids order by the millisecond they were made in
     assert [uuid.UUID(id).version for id in ids] == [7, 7, 7]
+    assert [str(uuid.UUID(id)) for id in ids] == ids  # the canonical text
     assert ids == sorted(ids) and len(set(ids)) == 3
