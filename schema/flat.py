@@ -1,15 +1,16 @@
 """Flat selections, completed without graphql-core's engine.
 
 Most selections of an object end in plain fields (`newMessage { id seq content }`, a
-mutation's `{ id seq }`, each node of a history page): completing one is reading
-attributes and serialising scalars, which graphql-core does through field collection,
-resolve infos, paths and completion at ten times the cost. A `FlatSelection` reads the
-same fields through the same resolvers and serialisers, and a `FlatPlan` does so for a
-whole subscription event. Both give way to graphql-core (return None) for anything that
-is not plain:
-a field with a resolver of its own, arguments, directives, fragments, lists, an abstract
-or type-checked type, a null where the type forbids it, or any exception. So the results
-are graphql-core's, and so are the errors, since graphql-core produces every one of them.
+mutation's `{ id seq }`, a history page's `edges { cursor node { ... } }`): completing one
+is reading attributes and serialising scalars, which graphql-core does through field
+collection, resolve infos, paths and completion at ten times the cost. A `FlatSelection`
+reads the same fields through the same resolvers and serialisers, into plain objects and
+lists of them, and a `FlatPlan` does so for a whole subscription event. Both give way to
+graphql-core (return None) for anything that is not plain: a field with a resolver of its
+own, arguments, directives, fragments, fields merged under one key, an abstract or
+type-checked type, a null list item, a null where the type forbids it, or any exception.
+So the results are graphql-core's, and so are the errors, since graphql-core produces
+every one of them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from graphql import (
     FieldNode,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -46,11 +48,36 @@ class _Leaf:
 
 
 @dataclass(frozen=True, slots=True)
+class _Nested:
+    """A plain field whose value is an object, or a list of objects, of a flat selection
+    (a history page's `edges { cursor node { ... } }`)."""
+
+    key: str
+    resolve: Resolve
+    selection: FlatSelection
+    non_null: bool
+    is_list: bool
+
+    def read(self, raw: Any) -> Any:
+        """The object's data, or the list of its items' (a null item is graphql-core's
+        to complete); None when graphql-core must complete it."""
+        if not self.is_list:
+            return self.selection.read(raw)
+        items = []
+        for item in raw:
+            data = None if item is None else self.selection.read(item)
+            if data is None:
+                return None
+            items.append(data)
+        return items
+
+
+@dataclass(frozen=True, slots=True)
 class FlatSelection:
-    """Plain leaves selected on one object type."""
+    """Plain leaves selected on one object type, and objects selecting only such."""
 
     type_name: str
-    leaves: tuple[_Leaf, ...]
+    leaves: tuple[_Leaf | _Nested, ...]
 
     def read(self, value: Any) -> dict[str, Any] | None:
         """The selection's data on a value, or None when graphql-core must complete it."""
@@ -65,6 +92,12 @@ class FlatSelection:
                     if leaf.non_null:
                         return None
                     data[leaf.key] = None
+                    continue
+                if isinstance(leaf, _Nested):
+                    nested = leaf.read(raw)
+                    if nested is None:
+                        return None
+                    data[leaf.key] = nested
                     continue
                 serialized = leaf.serialize(raw)
                 if serialized is None or serialized is Undefined:
@@ -114,33 +147,47 @@ def flat_plan(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Flat
 
 
 def flat_selection(object_type: GraphQLObjectType, field: FieldNode) -> FlatSelection | None:
-    """The selection of this field on its object type, when it is only plain leaves."""
+    """The selection of this field on its object type, when it is only plain leaves and
+    plain objects (or lists of them) selecting only such."""
     if field.selection_set is None:
         return None
-    leaves = []
+    leaves: list[_Leaf | _Nested] = []
     for selection in field.selection_set.selections:
         leaf_field = _only_field((selection,), arguments_allowed=False)
-        if leaf_field is None or leaf_field.selection_set is not None:
+        if leaf_field is None:
             return None
         leaf = _leaf(object_type, leaf_field)
         if leaf is None:
             return None
         leaves.append(leaf)
+    if len({leaf.key for leaf in leaves}) < len(leaves):
+        return None  # fields merged under one key: graphql-core merges their selections
     return FlatSelection(object_type.name, tuple(leaves))
 
 
-def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | None:
+def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | _Nested | None:
     name = field.name.value
     if name == "__typename":
-        return _Leaf(_key(field), None, str, True)
+        return None if field.selection_set else _Leaf(_key(field), None, str, True)
     field_def = object_type.fields.get(name)
-    if field_def is None or not _is_attribute(field_def):
-        return None
-    leaf_type = _unwrapped(field_def.type)
-    if not isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType):
+    if field_def is None or field_def.resolve is None or not _is_attribute(field_def):
         return None
     non_null = isinstance(field_def.type, GraphQLNonNull)
-    return _Leaf(_key(field), field_def.resolve, leaf_type.serialize, non_null)
+    leaf_type = _unwrapped(field_def.type)
+    if field.selection_set is None:
+        if not isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType):
+            return None
+        return _Leaf(_key(field), field_def.resolve, leaf_type.serialize, non_null)
+    is_list = False
+    if isinstance(leaf_type, GraphQLList):
+        is_list, leaf_type = True, _unwrapped(leaf_type.of_type)
+    # A type check of its own (an interface's implementation) wants a resolve info.
+    if not isinstance(leaf_type, GraphQLObjectType) or leaf_type.is_type_of is not None:
+        return None
+    selection = flat_selection(leaf_type, field)
+    if selection is None:
+        return None
+    return _Nested(_key(field), field_def.resolve, selection, non_null, is_list)
 
 
 def _is_attribute(field_def: GraphQLField) -> bool:

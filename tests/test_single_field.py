@@ -30,6 +30,33 @@ class Item:
     size: int
 
 
+@strawberry.type
+class Edge:
+    cursor: str
+    node: Item | None
+
+
+@strawberry.type
+class Page:
+    edges: list[Edge]
+    items: list[Item | None]
+    first: Item
+
+
+def _page(holes: bool, broken: bool) -> Page:
+    items: list[Item | None] = [
+        Item(id=strawberry.ID(str(i)), name=f"n{i}", size=i) for i in range(3)
+    ]
+    edges = [Edge(cursor=f"c{i}", node=item) for i, item in enumerate(items)]
+    first = items[0]
+    assert first is not None
+    if holes:
+        edges[1].node = items[1] = None
+    if broken:
+        first = Item(id=strawberry.ID("x"), name=None, size=None)  # type: ignore[arg-type]
+    return Page(edges=edges, items=items, first=first)
+
+
 @plain_input
 @strawberry.input
 class ItemInput:
@@ -69,6 +96,10 @@ class Query:
         return Item(id=strawberry.ID(info.context["viewer"]), name=name, size=info.path.key)
 
     @strawberry.field
+    def page(self, holes: bool = False, broken: bool = False) -> Page:
+        return _page(holes, broken)
+
+    @strawberry.field
     def pick(self, kind: Kind) -> Item:
         return Item(id=strawberry.ID(kind.name), name=kind.value, size=len(kind.value))
 
@@ -102,6 +133,11 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     ("{ viewer { id name size } }", None),
     ("query($n: String) { viewer(name: $n) { id name } }", {"n": "vi"}),
     ("{ pick(kind: LARGE) { id name size } }", None),
+    # Objects and lists of objects selecting plain fields, read in one pass.
+    ("{ page { edges { cursor node { id name } } first { __typename size } } }", None),
+    ("{ page(holes: true) { edges { cursor node { id } } } }", None),  # a null object
+    ("{ page(holes: true) { items { id } } }", None),  # a null item: graphql-core's
+    ("{ page(broken: true) { items { id } first { id size } } }", None),  # a null non-null
     ('mutation { tag(input: {tags: [{name: "a"}, {name: "b"}]}) { name } }', None),
     ("mutation($n: String!) { make(input: {name: $n, size: 3}) { id name size } }", {"n": "x"}),
     ("mutation($i: ItemInput!) { make(input: $i) { name size } }", {"i": {"name": "y"}}),
@@ -176,6 +212,7 @@ def test_resolvers_are_called_directly_only_where_arguments_are_plain(
         "{ item(id: 1) { ... on Item { id } } }",  # a fragment
         "{ item(id: 1) { id } } query Other { item(id: 2) { id } }",  # two operations
         "subscription { item { id } }",  # not a query or mutation
+        "{ page { edges { cursor } edges { node { id } } } }",  # selections merged by key
     ],
 )
 def test_other_operations_are_left_to_graphql_core(document: str) -> None:
