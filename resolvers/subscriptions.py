@@ -275,7 +275,8 @@ class NewMessages(Stream[MessageRecord]):
         last = self.delivered.get(int(message.conversation_id))
         if last is not None and message.seq <= last:
             return []
-        if last is None or message.seq > last + 1:
+        # Nothing can come before a conversation's first message: no read for a new one.
+        if message.seq > (0 if last is None else last) + 1:
             return self._fill_gap(message, last)
         self._deliver(message, live=True)
         return [message]

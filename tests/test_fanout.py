@@ -123,3 +123,33 @@ async def test_a_direct_message_is_executed_once_for_its_sender_and_its_receiver
     nested = await queries_to_deliver("{ content sender { name } }", "nested")
     assert nested - bare == 1, (bare, nested)
     await asyncio.gather(*(socket.close() for socket in sockets.values()))
+
+
+async def test_a_conversations_first_message_reaches_live_subscribers_without_a_read(
+    server: Server, uid
+) -> None:
+    """A subscription meeting a conversation for the first time reads what it may have
+    missed of it, unless the message is the conversation's first: then nothing came
+    before. So delivering it costs only the delivered point's write."""
+    alice, bob, carol, dave = (uid(name) for name in ("alice", "bob", "carol", "dave"))
+    for user in (alice, bob, carol, dave):
+        await Http(server.http_url, server.token(user, user)).data("{ me { id } }")
+
+    async def statements_to_send(sender: str, receiver: str) -> float:
+        before = await db_queries(server)
+        await Http(server.http_url, server.token(sender, sender)).data(
+            SEND_DIRECT, {"to": receiver, "content": "first"}
+        )
+        await asyncio.sleep(0.5)  # the delivered point is written just after
+        return await db_queries(server) - before
+
+    unheard = await statements_to_send(carol, dave)  # nobody subscribed
+    sockets = [await connect(server.ws_url, server.token(user, user)) for user in (alice, bob)]
+    flat = "subscription { newMessage { id content } }"  # loads nothing of its own
+    operations = [await socket.subscribe(flat) for socket in sockets]
+    await asyncio.sleep(0.3)
+    heard = await statements_to_send(alice, bob)
+    for socket, operation in zip(sockets, operations, strict=True):
+        assert (await socket.next_data(operation))["newMessage"]["content"] == "first"
+    assert heard - unheard == 1, (unheard, heard)
+    await asyncio.gather(*(socket.close() for socket in sockets))
