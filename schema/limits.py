@@ -37,17 +37,23 @@ def limit_error(message: str, nodes: Any = None) -> GraphQLError:
     return GraphQLError(message, nodes, original_error=LimitExceeded(message))
 
 
-def _over_token_limit(query: str, limit: int) -> bool:
-    """Whether the document has more than `limit` tokens (comments included, as the
-    parser counts them); reads at most `limit + 1` of them."""
-    if len(query) <= limit:  # every token is at least one character
-        return False
+def _limit_passed(query: str, max_tokens: int) -> str | None:
+    """Why a document the parser refused is over a limit, if it is: more than `max_tokens`
+    tokens (comments included, as the parser counts them), or brackets nested deeper than
+    the parser goes. One pass, over at most `max_tokens + 1` tokens."""
     lexer = Lexer(Source(query))
     start = lexer.token
+    depth = deepest = 0
     try:
-        for _ in range(limit + 1):
-            if lexer.advance().kind is TokenKind.EOF:
+        for _ in range(max_tokens + 1):
+            kind = lexer.advance().kind
+            if kind is TokenKind.EOF:
                 break
+            if kind in _OPENING:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif kind in _CLOSING:
+                depth -= 1
     except GraphQLSyntaxError:
         pass
     count = 0
@@ -55,27 +61,11 @@ def _over_token_limit(query: str, limit: int) -> bool:
     while token is not None and token.kind is not TokenKind.EOF:
         count += 1
         token = token.next
-    return count > limit
-
-
-def _nested_deeper_than(query: str, limit: int, max_tokens: int) -> bool:
-    """Whether brackets nest more than `limit` deep among the first `max_tokens` tokens."""
-    lexer = Lexer(Source(query))
-    depth = 0
-    try:
-        for _ in range(max_tokens):
-            kind = lexer.advance().kind
-            if kind is TokenKind.EOF:
-                break
-            if kind in _OPENING:
-                depth += 1
-                if depth > limit:
-                    return True
-            elif kind in _CLOSING:
-                depth -= 1
-    except GraphQLSyntaxError:
-        pass
-    return False
+    if count > max_tokens:
+        return f"The document has more than {max_tokens} tokens"
+    if deepest > MAX_NESTING_DEPTH:
+        return "The document is nested too deeply"
+    return None
 
 
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
@@ -85,10 +75,9 @@ def parse_limited(query: str, max_tokens: int) -> DocumentNode:
     try:
         return parse(query, max_tokens=max_tokens)
     except GraphQLSyntaxError:
-        if _over_token_limit(query, max_tokens):
-            raise limit_error(f"The document has more than {max_tokens} tokens") from None
-        if _nested_deeper_than(query, MAX_NESTING_DEPTH, max_tokens):
-            raise limit_error("The document is nested too deeply") from None
+        refusal = _limit_passed(query, max_tokens)
+        if refusal is not None:
+            raise limit_error(refusal) from None
         raise
 
 
