@@ -15,20 +15,28 @@ every one of them.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     FieldNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
     Undefined,
@@ -37,14 +45,27 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Resolve = Callable[[Any, Any], Any]
+Read = Callable[[Any], Any]
+
+# graphql-core's own scalars whose serialisers return a value of this type unchanged
+# (an int only within GraphQL's 32 bits).
+_UNCHANGED: tuple[tuple[GraphQLScalarType, type], ...] = (
+    (GraphQLString, str),
+    (GraphQLID, str),
+    (GraphQLBoolean, bool),
+    (GraphQLInt, int),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
     key: str
-    resolve: Resolve | None  # None: __typename
+    resolve: Read | None  # None: __typename
     serialize: Callable[[Any], Any]
     non_null: bool
+    # A value of exactly this type is its own serialisation (a str for String and ID, a
+    # bool for Boolean, an int of 32 bits for Int): the serialiser is not called for it.
+    unchanged: type | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +74,7 @@ class _Nested:
     (a history page's `edges { cursor node { ... } }`)."""
 
     key: str
-    resolve: Resolve
+    resolve: Read
     selection: FlatSelection
     non_null: bool
     is_list: bool
@@ -87,7 +108,7 @@ class FlatSelection:
                 if leaf.resolve is None:
                     data[leaf.key] = self.type_name
                     continue
-                raw = leaf.resolve(value, None)
+                raw = leaf.resolve(value)
                 if raw is None:
                     if leaf.non_null:
                         return None
@@ -98,6 +119,12 @@ class FlatSelection:
                     if nested is None:
                         return None
                     data[leaf.key] = nested
+                    continue
+                kind = type(raw)
+                if kind is leaf.unchanged and (
+                    kind is not int or GRAPHQL_MIN_INT <= raw <= GRAPHQL_MAX_INT
+                ):
+                    data[leaf.key] = raw
                     continue
                 serialized = leaf.serialize(raw)
                 if serialized is None or serialized is Undefined:
@@ -170,14 +197,16 @@ def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | _Nested |
     if name == "__typename":
         return None if field.selection_set else _Leaf(_key(field), None, str, True)
     field_def = object_type.fields.get(name)
-    if field_def is None or field_def.resolve is None or not _is_attribute(field_def):
+    read = None if field_def is None else _attribute_reader(field_def)
+    if field_def is None or read is None:
         return None
     non_null = isinstance(field_def.type, GraphQLNonNull)
     leaf_type = _unwrapped(field_def.type)
     if field.selection_set is None:
         if not isinstance(leaf_type, GraphQLScalarType | GraphQLEnumType):
             return None
-        return _Leaf(_key(field), field_def.resolve, leaf_type.serialize, non_null)
+        unchanged = next((kind for scalar, kind in _UNCHANGED if scalar is leaf_type), None)
+        return _Leaf(_key(field), read, leaf_type.serialize, non_null, unchanged)
     is_list = False
     if isinstance(leaf_type, GraphQLList):
         is_list, leaf_type = True, _unwrapped(leaf_type.of_type)
@@ -187,18 +216,25 @@ def _leaf(object_type: GraphQLObjectType, field: FieldNode) -> _Leaf | _Nested |
     selection = flat_selection(leaf_type, field)
     if selection is None:
         return None
-    return _Nested(_key(field), field_def.resolve, selection, non_null, is_list)
+    return _Nested(_key(field), read, selection, non_null, is_list)
 
 
-def _is_attribute(field_def: GraphQLField) -> bool:
-    """Whether Strawberry resolves the field by reading an attribute: no resolver of its
-    own and no extensions (which would want a resolve info)."""
+def _attribute_reader(field_def: GraphQLField) -> Read | None:
+    """How Strawberry reads the field from its object, when it reads an attribute: no
+    resolver of its own and no extensions (which would want a resolve info). The attribute
+    is read directly where the default resolver is `getattr`, as Strawberry's would."""
     strawberry_field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    return (
-        isinstance(strawberry_field, StrawberryField)
-        and strawberry_field.is_basic_field
-        and getattr(field_def.resolve, "_is_default", False)
-    )
+    resolve = field_def.resolve
+    if (
+        resolve is None
+        or not isinstance(strawberry_field, StrawberryField)
+        or not strawberry_field.is_basic_field
+        or not getattr(resolve, "_is_default", False)
+    ):
+        return None
+    if strawberry_field.default_resolver is getattr:
+        return operator.attrgetter(strawberry_field.python_name)
+    return functools.partial(resolve, info=None)
 
 
 def _only_field(selections: Any, *, arguments_allowed: bool) -> FieldNode | None:

@@ -94,3 +94,35 @@ def test_a_null_where_the_type_forbids_it_is_left_to_graphql_core() -> None:
     broken = Message.from_record(DIRECT)
     broken.content = None
     assert plan.run(broken) is None
+
+
+# Values of another type than the field's own go through graphql-core's serialisers.
+ODD_VALUES = [
+    ("seq", True),  # a bool where an Int goes: 1
+    ("content", 7),  # an int where a String goes: "7"
+    ("id", 12),  # an int where an ID goes: "12"
+]
+
+
+@pytest.mark.parametrize(("attribute", "value"), ODD_VALUES)
+def test_values_of_another_type_are_serialised_as_graphql_core_does(
+    attribute: str, value: Any
+) -> None:
+    document = "subscription { newMessage { id seq content } }"
+    event = Message.from_record(DIRECT)
+    setattr(event, attribute, value)
+    plan = _plan(document)
+    assert plan is not None
+    data = plan.run(event)
+    assert data == _reference(document, event)
+    assert data is not None and type(data["newMessage"][attribute]) is not type(value)
+
+
+def test_an_int_past_32_bits_is_left_to_graphql_core() -> None:
+    plan = _plan("subscription { newMessage { id seq } }")
+    assert plan is not None
+    event = Message.from_record(DIRECT)
+    event.seq = 2**31
+    assert plan.run(event) is None
+    event.seq = 2**31 - 1
+    assert plan.run(event) == {"newMessage": {"id": "7f1c", "seq": 2**31 - 1}}
