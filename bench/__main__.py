@@ -28,7 +28,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 PLAN = {
     "S1": ("sqlite", "postgres"),
     "S2": ("sqlite",),
-    "S3": ("sqlite",),
+    "S3": ("sqlite", "postgres"),
     "S4": ("sqlite", "postgres"),
     "S5": ("postgres",),
 }
@@ -53,6 +53,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=20_000, help="S3's target N")
     parser.add_argument("--history", type=int, default=1_000_000, help="S4's stored messages")
     parser.add_argument("--workers", type=int, default=2, help="load client processes")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=1,
+        help="server worker processes (above 1: PostgreSQL and Redis, and only the"
+        " scenarios on PostgreSQL run)",
+    )
     parser.add_argument("--label", default="latest", help="the section of RESULTS.md to write")
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="file to write (- to print only)"
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 scale=args.scale,
                 duration=args.duration,
+                server_workers=args.server_workers,
             )
             runs: list[Figures] = []
             for index in range(args.runs):
@@ -124,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     body = (
         f"## {args.label} (commit {_commit()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n\n"
-        f"Machine: {machine()}. Server pinned to core 0, load clients ({args.workers} "
+        f"Machine: {machine()}. Server ({args.server_workers} worker processes) pinned to "
+        f"core 0, load clients ({args.workers} "
         f"processes) to core 1. Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.monotonic() - started:.0f} s in all.\n"
         f"Command: `python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"

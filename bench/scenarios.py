@@ -52,6 +52,7 @@ class Config:
     workers: int
     scale: float  # 1.0 is the full scenario; smaller for a quick look
     duration: float  # seconds of each S1/S5 phase
+    server_workers: int = 1  # above 1: `serve --workers N`, on PostgreSQL and Redis
 
     @property
     def server_core(self) -> int | None:
@@ -86,6 +87,15 @@ class Unavailable(Exception):
 
 @contextlib.contextmanager
 def serving(config: Config, url: str, **settings: str) -> Iterator[Server]:
+    if config.server_workers > 1:
+        if config.backend != "postgres" or config.redis_url is None:
+            raise Unavailable("several workers need PostgreSQL and REDIS_URL")
+        settings = {
+            "workers": str(config.server_workers),
+            "redis_url": config.redis_url,
+            "redis_prefix": f"bench-{os.getpid()}-{time.time_ns()}:",
+            **settings,
+        }
     server = start_server(url, **{**SERVER_SETTINGS, **settings})
     try:
         if config.server_core is not None:
@@ -359,7 +369,8 @@ def s4(config: Config, total: int) -> Figures:
                 "token": server.token("s4viewer"),
                 "peers": peers,
                 "cursors": cursors,
-                "requests": 1000,
+                "warmup": 200,
+                "requests": 3000,
                 "duration": 30,
             }
             with Crew("bench.loads:history_pages", [spec], config.client_core) as crew:
