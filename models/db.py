@@ -80,17 +80,26 @@ def marker(index: int) -> str:
     return f"${index}" if is_postgres() else "?"
 
 
-def values_rows(count: int, types: Sequence[str], postgres: bool) -> str:
-    """`count` rows of parameter markers for a VALUES list, a column per SQL type; on
-    PostgreSQL each marker names its type, which a VALUES list does not give it."""
-    width = len(types)
-    if not postgres:
-        row = "(" + ", ".join("?" for _ in types) + ")"
-        return ", ".join(row for _ in range(count))
-    return ", ".join(
-        "(" + ", ".join(f"${width * i + j + 1}::{t}" for j, t in enumerate(types)) + ")"
-        for i in range(count)
-    )
+def rows_table(count: int, types: Sequence[str], postgres: bool) -> str:
+    """A query of `count` rows of parameters, a column per SQL type, for a WITH clause.
+
+    On PostgreSQL it is `unnest` of one array per column, whose text is the same whatever
+    the count, so the statement is prepared once; a VALUES list of each length would be a
+    statement of its own, prepared (a round trip and a plan) again for each length. SQLite,
+    which prepares statements in place, gets a VALUES list."""
+    if postgres:
+        arrays = ", ".join(f"${j + 1}::{t}[]" for j, t in enumerate(types))
+        return f"SELECT * FROM unnest({arrays})"
+    row = "(" + ", ".join("?" for _ in types) + ")"
+    return "VALUES " + ", ".join(row for _ in range(count))
+
+
+def rows_parameters(rows: Sequence[Sequence[Any]], width: int, postgres: bool) -> list[Any]:
+    """The parameters of `rows_table`: one array per column on PostgreSQL, the values row
+    after row on SQLite."""
+    if postgres:
+        return [[row[j] for row in rows] for j in range(width)]
+    return [value for row in rows for value in row]
 
 
 async def fetch_rows(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import asyncio
 import functools
 from dataclasses import dataclass
 
-from models.db import fetch_rows, is_postgres, values_rows
+from models.db import fetch_rows, is_postgres, rows_parameters, rows_table
 
 # Sends answered by one statement, at most (four parameters each).
 MAX_PER_STATEMENT = 500
@@ -53,12 +53,14 @@ class DirectChecks:
 
     async def _answer(self, waiting: list[_Request]) -> None:
         try:
-            values = [
-                value
-                for i, (sender, receiver, key, _) in enumerate(waiting)
-                for value in (i, receiver, sender, key)
+            postgres = is_postgres()
+            requests = [
+                (i, receiver, sender, key) for i, (sender, receiver, key, _) in enumerate(waiting)
             ]
-            rows = await fetch_rows(_sql(len(waiting), is_postgres()), values)
+            rows = await fetch_rows(
+                _sql(len(waiting), postgres),
+                rows_parameters(requests, len(_REQUEST_TYPES), postgres),
+            )
         except Exception as error:  # every send asked here fails with it
             for *_, future in waiting:
                 if not future.done():
@@ -77,11 +79,14 @@ class DirectChecks:
                 )
 
 
+_REQUEST_TYPES = ("int", "text", "text", "text")
+
+
 @functools.lru_cache(maxsize=64)
 def _sql(count: int, postgres: bool) -> str:
-    rows = values_rows(count, ("int", "text", "text", "text"), postgres)
     return (
-        f"WITH req (i, receiver, sender, direct_key) AS (VALUES {rows})"
+        f"WITH req (i, receiver, sender, direct_key) AS"
+        f" ({rows_table(count, _REQUEST_TYPES, postgres)})"
         " SELECT req.i AS i,"
         " EXISTS (SELECT 1 FROM chat_user WHERE id = req.receiver) AS known,"
         " EXISTS (SELECT 1 FROM block"

@@ -8,7 +8,7 @@ import logging
 from broker import Broker
 from broker.background import cancel_and_wait
 from broker.channels import user_channel
-from models.db import fetch_rows, is_postgres, values_rows
+from models.db import fetch_rows, is_postgres, rows_parameters, rows_table
 from resolvers.events import receipt_event
 from resolvers.records import ReceiptRecord
 
@@ -79,18 +79,22 @@ class DeliveryTracker:
                 log.exception("delivery flush failed")
 
 
+_POINT_TYPES = ("bigint", "text", "int")
+
+
 async def _advance_delivered(points: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
     """Move each (conversation, receiver) delivered point forward to its seq, in one
     statement; returns the points that moved. Rows are named in key order, so that two
     instances flushing the same rows take their locks in the same order."""
     points = sorted(points)
-    values = values_rows(len(points), ("bigint", "text", "int"), is_postgres())
+    postgres = is_postgres()
+    table = rows_table(len(points), _POINT_TYPES, postgres)
     rows = await fetch_rows(
-        f"WITH v (conversation_id, user_id, seq) AS (VALUES {values})"
+        f"WITH v (conversation_id, user_id, seq) AS ({table})"
         " UPDATE participant SET delivered_seq = v.seq FROM v"
         " WHERE participant.conversation_id = v.conversation_id"
         " AND participant.user_id = v.user_id AND participant.delivered_seq < v.seq"
         " RETURNING participant.conversation_id, participant.user_id, participant.delivered_seq",
-        [value for point in points for value in point],
+        rows_parameters(points, len(_POINT_TYPES), postgres),
     )
     return [(int(row["conversation_id"]), row["user_id"], row["delivered_seq"]) for row in rows]
