@@ -132,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     body = (
         f"## {args.label} (commit {_commit()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n\n"
-        f"Machine: {machine()}. Server ({args.server_workers} worker processes) pinned to "
-        f"core 0, load clients ({args.workers} "
+        f"Machine: {machine()}. Server ({args.server_workers} worker "
+        f"process{'es' if args.server_workers > 1 else ''}) pinned to core 0, load clients"
+        f" ({args.workers} "
         f"processes) to core 1. Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.monotonic() - started:.0f} s in all.\n"
         f"Command: `python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
