@@ -326,10 +326,12 @@ async def history_pages(spec: dict[str, Any], phases: Phases) -> None:
     first reads of a conversation fill the database's cache)."""
     client = await Client.open(spec["url"], spec["id"], spec["token"])
     rng = random.Random(7)
+
+    def any_page() -> dict[str, Any]:
+        return {"with": rng.choice(spec["peers"]), "before": rng.choice(spec["cursors"])}
+
     for _ in range(spec["warmup"]):
-        await client.request(
-            HISTORY, {"with": rng.choice(spec["peers"]), "before": rng.choice(spec["cursors"])}
-        )
+        await client.request(HISTORY, any_page())
     phases.report("ready", {})
     await phases.wait(0)
     latencies: list[float] = []
@@ -338,10 +340,10 @@ async def history_pages(spec: dict[str, Any], phases: Phases) -> None:
     for _ in range(spec["requests"]):
         if time.monotonic() >= deadline:
             break
-        peer, cursor = rng.choice(spec["peers"]), rng.choice(spec["cursors"])
+        page = any_page()
         start = time.monotonic()
         try:
-            data = await client.request(HISTORY, {"with": peer, "before": cursor})
+            data = await client.request(HISTORY, page)
             if len(data["messages"]["edges"]) != 50:
                 errors += 1
         except OperationFailed:
